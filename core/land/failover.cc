@@ -1,0 +1,177 @@
+#include "core/land/failover.h"
+
+#include <vector>
+
+namespace core {
+
+Failover::Failover(Land* primary, Land* secondary)
+    : primary_(primary), secondary_(secondary) {}
+
+void Failover::Flush() {
+  // Move one block at a time: each move may free or need a primary node.
+  Range block;
+  while (secondary_->FindFirst(1, FindDelete::kNone, &block, nullptr)) {
+    if (primary_->Insert(block, nullptr) != Res::kOk) return;
+    Res res = secondary_->Delete(block, nullptr);
+    (void)res;  // The whole block was just found there.
+  }
+}
+
+Res Failover::Insert(Range range, Range* coalesced) {
+  if (secondary_->BlockCount() != 0) Flush();
+  if (secondary_->BlockCount() != 0) {
+    // The primary sees only its own blocks: it would accept a range that
+    // overlaps one left in the secondary.
+    bool overlaps = false;
+    secondary_->Iterate([&](Range block) {
+      overlaps = block.Overlaps(range);
+      return !overlaps && block.base < range.limit;
+    });
+    if (overlaps) return Res::kFail;
+  }
+  Res res = primary_->Insert(range, coalesced);
+  if (res == Res::kMemory) res = secondary_->Insert(range, coalesced);
+  return res;
+}
+
+Res Failover::Delete(Range range, Range* old) {
+  Range block;
+  Res res = primary_->Delete(range, &block);
+  if (res == Res::kFail) return secondary_->Delete(range, old);
+  if (res == Res::kMemory) {
+    // The Cbs needs a node to split `block`. Take the whole block out (that
+    // needs none) and keep the two fragments in the secondary.
+    res = primary_->Delete(block, nullptr);
+    if (res != Res::kOk) return res;
+    for (Range fragment : {Range{block.base, range.base}, Range{range.limit, block.limit}}) {
+      res = secondary_->Insert(fragment, nullptr);
+      if (res != Res::kOk) return res;
+    }
+  }
+  if (res == Res::kOk && old != nullptr) *old = block;
+  return res;
+}
+
+template <typename FindFn, typename Better>
+bool Failover::FindIn(std::size_t size, FindDelete mode, Range* found, Range* old,
+                      FindFn find, Better better) {
+  Range in_primary, in_secondary;
+  const bool primary_found = find(primary_, &in_primary);
+  const bool secondary_found =
+      secondary_->BlockCount() != 0 && find(secondary_, &in_secondary);
+  if (!primary_found && !secondary_found) return false;
+  Land* land = primary_;
+  if (!primary_found || (secondary_found && better(in_secondary, in_primary))) {
+    land = secondary_;
+  }
+  // Deleting at the end of (or all of) a block never needs memory.
+  return find.Delete(land, size, mode, found, old);
+}
+
+namespace {
+
+// The find operations as values, so FindIn can query without deleting and
+// then delete from the land whose answer wins.
+struct FirstFinder {
+  std::size_t size;
+  bool operator()(Land* land, Range* block) const {
+    return land->FindFirst(size, FindDelete::kNone, block, nullptr);
+  }
+  bool Delete(Land* land, std::size_t s, FindDelete mode, Range* found, Range* old) const {
+    return land->FindFirst(s, mode, found, old);
+  }
+};
+struct LastFinder {
+  std::size_t size;
+  bool operator()(Land* land, Range* block) const {
+    return land->FindLast(size, FindDelete::kNone, block, nullptr);
+  }
+  bool Delete(Land* land, std::size_t s, FindDelete mode, Range* found, Range* old) const {
+    return land->FindLast(s, mode, found, old);
+  }
+};
+struct LargestFinder {
+  std::size_t size;
+  bool operator()(Land* land, Range* block) const {
+    return land->FindLargest(size, FindDelete::kNone, block, nullptr);
+  }
+  bool Delete(Land* land, std::size_t s, FindDelete mode, Range* found, Range* old) const {
+    return land->FindLargest(s, mode, found, old);
+  }
+};
+
+}  // namespace
+
+bool Failover::FindFirst(std::size_t size, FindDelete mode, Range* found, Range* old) {
+  return FindIn(size, mode, found, old, FirstFinder{size},
+                [](Range a, Range b) { return a.base < b.base; });
+}
+
+bool Failover::FindLast(std::size_t size, FindDelete mode, Range* found, Range* old) {
+  return FindIn(size, mode, found, old, LastFinder{size},
+                [](Range a, Range b) { return a.base > b.base; });
+}
+
+bool Failover::FindLargest(std::size_t size, FindDelete mode, Range* found, Range* old) {
+  return FindIn(size, mode, found, old, LargestFinder{size},
+                [](Range a, Range b) {
+                  // Of equal sizes, the lower address wins, as in a single land.
+                  return a.size() > b.size() || (a.size() == b.size() && a.base < b.base);
+                });
+}
+
+void Failover::Iterate(FunctionRef<bool(Range)> visit) const {
+  // Merge the two address-ordered sequences.
+  std::vector<Range> secondary;
+  secondary_->Iterate([&secondary](Range r) {
+    secondary.push_back(r);
+    return true;
+  });
+  std::size_t i = 0;
+  bool go_on = true;
+  primary_->Iterate([&](Range r) {
+    while (go_on && i < secondary.size() && secondary[i].base < r.base) {
+      go_on = visit(secondary[i++]);
+    }
+    if (go_on) go_on = visit(r);
+    return go_on;
+  });
+  while (go_on && i < secondary.size()) go_on = visit(secondary[i++]);
+}
+
+std::size_t Failover::TotalSize() const {
+  return primary_->TotalSize() + secondary_->TotalSize();
+}
+
+std::size_t Failover::BlockCount() const {
+  return primary_->BlockCount() + secondary_->BlockCount();
+}
+
+CheckResult Failover::Check() const {
+  CORE_CHECK_NESTED(primary_->Check());
+  CORE_CHECK_NESTED(secondary_->Check());
+  // No range may be in both lands.
+  Range previous{0, 0};
+  bool first = true;
+  CheckResult result = CheckResult::Ok();
+  Iterate([&](Range r) {
+    if (!first && previous.limit > r.base) {
+      result = CheckResult::Fail(CheckFailureText(__FILE__, __LINE__,
+                                                  "blocks of the two lands are disjoint", ""));
+      return false;
+    }
+    first = false;
+    previous = r;
+    return true;
+  });
+  return result;
+}
+
+void Failover::Describe(std::ostream& os) const {
+  os << "Failover primary:\n";
+  primary_->Describe(os);
+  os << "Failover secondary:\n";
+  secondary_->Describe(os);
+}
+
+}  // namespace core

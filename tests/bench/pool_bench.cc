@@ -1,0 +1,174 @@
+// Pool micro-benchmarks. Each core pool is measured beside glibc malloc on
+// the same operation sequence in the same run, so the README can state
+// ratios that survive a noisy shared machine:
+//   bazel run --config=opt //tests/bench:pool_bench
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "core/arena/arena.h"
+#include "core/land/cbs.h"
+#include "core/pools/mfs.h"
+#include "core/pools/mvff.h"
+#include "core/pools/node_slice.h"
+
+namespace {
+
+using core::Res;
+
+constexpr std::size_t kFixedSize = 64;
+constexpr std::size_t kLive = 1000;     // Live blocks in the random workload.
+constexpr std::size_t kMaxSize = 2048;  // Largest random block.
+constexpr std::size_t kOps = 1 << 16;   // Length of the precomputed sequence.
+
+std::unique_ptr<core::Arena> MakeArena() {
+  std::unique_ptr<core::Arena> arena;
+  if (core::Arena::CreateVirtual(core::ArenaOptions{}, &arena) != Res::kOk) std::abort();
+  return arena;
+}
+
+// The random workload: kLive live blocks; each step frees a random one and
+// allocates a block of random size (log-uniform up to kMaxSize) in its slot.
+struct RandomWorkload {
+  std::vector<std::size_t> sizes;    // Size of the block allocated at step i.
+  std::vector<std::uint32_t> slots;  // Slot whose block step i replaces.
+  std::vector<std::size_t> initial;  // Sizes of the first kLive blocks.
+
+  RandomWorkload() {
+    std::mt19937_64 random(42);
+    std::uniform_real_distribution<double> log_size(std::log(8.0), std::log(double(kMaxSize)));
+    auto size = [&] { return static_cast<std::size_t>(std::exp(log_size(random))); };
+    for (std::size_t i = 0; i < kLive; ++i) initial.push_back(size());
+    for (std::size_t i = 0; i < kOps; ++i) {
+      sizes.push_back(size());
+      slots.push_back(static_cast<std::uint32_t>(random() % kLive));
+    }
+  }
+};
+
+const RandomWorkload& Workload() {
+  static const RandomWorkload workload;
+  return workload;
+}
+
+// Runs the random workload through any alloc(size)/free(p, size) pair.
+template <typename Alloc, typename Free>
+void RunRandomWorkload(benchmark::State& state, Alloc alloc, Free free) {
+  const RandomWorkload& w = Workload();
+  std::vector<void*> blocks(kLive);
+  std::vector<std::size_t> block_sizes(w.initial);
+  for (std::size_t i = 0; i < kLive; ++i) blocks[i] = alloc(w.initial[i]);
+  std::size_t step = 0;
+  for (auto _ : state) {
+    const std::uint32_t slot = w.slots[step];
+    free(blocks[slot], block_sizes[slot]);
+    block_sizes[slot] = w.sizes[step];
+    // No DoNotOptimize here: the block is used later, and gcc 12 drops this
+    // store when benchmark 1.7.1's "+m,r" constraint is applied to it.
+    blocks[slot] = alloc(w.sizes[step]);
+    step = (step + 1) & (kOps - 1);
+  }
+  for (std::size_t i = 0; i < kLive; ++i) free(blocks[i], block_sizes[i]);
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_MfsAllocFree(benchmark::State& state) {
+  auto arena = MakeArena();
+  core::Mfs pool(arena.get(), core::MfsOptions{.unit_size = kFixedSize});
+  for (auto _ : state) {
+    void* p;
+    if (pool.AllocUnit(&p) != Res::kOk) std::abort();
+    benchmark::DoNotOptimize(p);
+    pool.FreeUnit(p);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MfsAllocFree);
+
+void BM_MallocFreeFixed(benchmark::State& state) {
+  for (auto _ : state) {
+    void* p = std::malloc(kFixedSize);
+    benchmark::DoNotOptimize(p);
+    std::free(p);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MallocFreeFixed);
+
+void BM_NodeSliceAllocFree(benchmark::State& state) {
+  auto arena = MakeArena();
+  core::NodeSliceTree tree(arena.get());
+  core::NodeSliceHandle pool;
+  if (tree.Create(tree.root(), core::NodeSliceOptions{.slice_size = kFixedSize}, &pool) !=
+      Res::kOk) {
+    std::abort();
+  }
+  for (auto _ : state) {
+    void* p;
+    if (tree.Alloc(pool, &p) != Res::kOk) std::abort();
+    benchmark::DoNotOptimize(p);
+    if (tree.Free(p) != Res::kOk) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_NodeSliceAllocFree);
+
+void BM_MvffAllocFreeRandom(benchmark::State& state) {
+  auto arena = MakeArena();
+  core::Mvff pool(arena.get(), core::MvffOptions{});
+  RunRandomWorkload(
+      state,
+      [&pool](std::size_t size) {
+        void* p;
+        if (pool.Alloc(size, &p) != Res::kOk) std::abort();
+        return p;
+      },
+      [&pool](void* p, std::size_t size) {
+        if (pool.Free(p, size) != Res::kOk) std::abort();
+      });
+}
+BENCHMARK(BM_MvffAllocFreeRandom);
+
+void BM_MallocFreeRandom(benchmark::State& state) {
+  RunRandomWorkload(
+      state, [](std::size_t size) { return std::malloc(size); },
+      [](void* p, std::size_t) { std::free(p); });
+}
+BENCHMARK(BM_MallocFreeRandom);
+
+// Insert a unit between two free blocks (coalescing all three), then delete
+// it again (splitting), in a Cbs of 4096 blocks: two O(log n) updates.
+void BM_CbsInsertDelete(benchmark::State& state) {
+  constexpr std::size_t kBlocks = 4096;
+  constexpr core::Addr kBase = 1 << 20;
+  constexpr std::size_t kUnit = 64;
+  auto arena = MakeArena();
+  core::Mfs nodes(arena.get(), core::MfsOptions{.unit_size = sizeof(core::Cbs::Node)});
+  core::Cbs cbs(&nodes);
+  for (std::size_t i = 0; i < kBlocks; ++i) {
+    const core::Addr base = kBase + 2 * i * kUnit;
+    if (cbs.Insert({base, base + kUnit}, nullptr) != Res::kOk) std::abort();
+  }
+  std::mt19937_64 random(7);
+  std::vector<core::Range> gaps;
+  for (std::size_t i = 0; i < kOps; ++i) {
+    const core::Addr base = kBase + (2 * (random() % (kBlocks - 1)) + 1) * kUnit;
+    gaps.push_back({base, base + kUnit});
+  }
+  std::size_t step = 0;
+  for (auto _ : state) {
+    const core::Range gap = gaps[step];
+    if (cbs.Insert(gap, nullptr) != Res::kOk) std::abort();
+    if (cbs.Delete(gap, nullptr) != Res::kOk) std::abort();
+    step = (step + 1) & (kOps - 1);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CbsInsertDelete);
+
+}  // namespace
+
+BENCHMARK_MAIN();

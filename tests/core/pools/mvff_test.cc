@@ -1,0 +1,271 @@
+#include "core/pools/mvff.h"
+
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/core/pools/pool_stress.h"
+#include "tests/util/pattern.h"
+#include "tests/util/seed.h"
+
+namespace core {
+namespace {
+
+class MvffTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(Arena::CreateVirtual(ArenaOptions{}, &arena_), Res::kOk); }
+  void ExpectChecks(const Mvff& pool) {
+    auto check = pool.Check();
+    EXPECT_TRUE(check.ok) << check.what;
+    check = arena_->Check();
+    EXPECT_TRUE(check.ok) << check.what;
+  }
+  std::size_t grain() const { return arena_->grain_size(); }
+  std::unique_ptr<Arena> arena_;
+};
+
+TEST_F(MvffTest, ValidateRejectsBadOptions) {
+  EXPECT_EQ(Mvff::Validate(MvffOptions{}), Res::kOk);
+  EXPECT_EQ(Mvff::Validate(MvffOptions{.align = 12}), Res::kParam);
+  EXPECT_EQ(Mvff::Validate(MvffOptions{.align = 4}), Res::kParam);
+  EXPECT_EQ(Mvff::Validate(MvffOptions{.spare = 1.5}), Res::kParam);
+  EXPECT_EQ(Mvff::Validate(MvffOptions{.extend_by = 0}), Res::kParam);
+}
+
+TEST_F(MvffTest, FirstFitCarvesLowAndCoalescesOnFree) {
+  Mvff pool(arena_.get(), MvffOptions{.spare = 1.0});  // Keep free memory.
+  void *a, *b, *c;
+  ASSERT_EQ(pool.Alloc(100, &a), Res::kOk);
+  ASSERT_EQ(pool.Alloc(100, &b), Res::kOk);
+  ASSERT_EQ(pool.Alloc(100, &c), Res::kOk);
+  EXPECT_EQ(ToAddr(b), ToAddr(a) + 112);  // 100 rounded up to 16.
+  EXPECT_EQ(ToAddr(c), ToAddr(b) + 112);
+  ASSERT_EQ(pool.Free(a, 100), Res::kOk);
+  ASSERT_EQ(pool.Free(c, 100), Res::kOk);
+  const std::size_t blocks_before = 2;  // [a) and [c, end).
+  std::size_t blocks = 0;
+  pool.WalkBlocks([&](Range, bool allocated) {
+    blocks += allocated ? 0 : 1;
+    return true;
+  });
+  EXPECT_EQ(blocks, blocks_before);
+  ASSERT_EQ(pool.Free(b, 100), Res::kOk);  // Joins everything into one block.
+  blocks = 0;
+  pool.WalkBlocks([&](Range, bool allocated) {
+    blocks += allocated ? 0 : 1;
+    return true;
+  });
+  EXPECT_EQ(blocks, 1u);
+  EXPECT_EQ(pool.FreeSize(), pool.TotalSize());
+  ExpectChecks(pool);
+}
+
+TEST_F(MvffTest, DoubleFreeIsRefused) {
+  Mvff pool(arena_.get(), MvffOptions{});
+  void* a;
+  ASSERT_EQ(pool.Alloc(64, &a), Res::kOk);
+  void* keep;
+  ASSERT_EQ(pool.Alloc(64, &keep), Res::kOk);
+  ASSERT_EQ(pool.Free(a, 64), Res::kOk);
+  EXPECT_EQ(pool.Free(a, 64), Res::kParam);
+  EXPECT_EQ(pool.Free(nullptr, 64), Res::kParam);
+  ExpectChecks(pool);
+}
+
+TEST_F(MvffTest, PolicyOptionsChooseTheEnds) {
+  // slot_high: carve from the high end of the chosen block.
+  Mvff high_slot(arena_.get(), MvffOptions{.slot_high = true});
+  void *x, *y;
+  ASSERT_EQ(high_slot.Alloc(64, &x), Res::kOk);
+  ASSERT_EQ(high_slot.Alloc(64, &y), Res::kOk);
+  EXPECT_EQ(ToAddr(y) + 64, ToAddr(x));
+  // arena_high: segments come from the top of the arena's free space.
+  Mvff low(arena_.get(), MvffOptions{});
+  Mvff high(arena_.get(), MvffOptions{.arena_high = true});
+  void *l, *h;
+  ASSERT_EQ(low.Alloc(64, &l), Res::kOk);
+  ASSERT_EQ(high.Alloc(64, &h), Res::kOk);
+  EXPECT_LT(ToAddr(l), ToAddr(h));
+  // first_fit = false: the highest suitable block.
+  Mvff last(arena_.get(), MvffOptions{.first_fit = false});
+  void *p, *q, *r;
+  ASSERT_EQ(last.Alloc(32, &p), Res::kOk);
+  ASSERT_EQ(last.Alloc(32, &q), Res::kOk);
+  ASSERT_EQ(last.Free(p, 32), Res::kOk);
+  ASSERT_EQ(last.Alloc(32, &r), Res::kOk);
+  EXPECT_GT(ToAddr(r), ToAddr(q));  // Not the hole at p.
+  ExpectChecks(low);
+  ExpectChecks(last);
+}
+
+TEST_F(MvffTest, AllocationSpansSegmentBoundaries) {
+  // Segments from the top of the arena grow downwards, away from the node
+  // pool's segments at the bottom, so consecutive segments are adjacent.
+  Mvff pool(arena_.get(),
+            MvffOptions{.extend_by = grain(), .slot_high = true, .arena_high = true, .spare = 1.0});
+  void* first;
+  ASSERT_EQ(pool.Alloc(grain() - 64, &first), Res::kOk);
+  // 64 bytes are left at the bottom of the first segment. The next segment
+  // lies just below it and coalesces with them, so a 128-byte block carved
+  // from the top of the joined block straddles the segment boundary.
+  void* spanning;
+  ASSERT_EQ(pool.Alloc(128, &spanning), Res::kOk);
+  EXPECT_EQ(ToAddr(spanning), ToAddr(first) - 128);
+  const Addr boundary = ToAddr(first) - 64;
+  EXPECT_TRUE(IsAligned(boundary, grain()));
+  EXPECT_EQ(pool.TotalSize(), 2 * grain());
+  Segment below, above;
+  ASSERT_TRUE(arena_->SegmentOf(boundary - 1, &below));
+  ASSERT_TRUE(arena_->SegmentOf(boundary, &above));
+  EXPECT_EQ(below.pool, &pool);
+  EXPECT_EQ(above.pool, &pool);
+  testing_util::FillPattern(spanning, 128, 7);
+  EXPECT_TRUE(testing_util::CheckPattern(spanning, 128, 7));
+  ExpectChecks(pool);
+}
+
+TEST_F(MvffTest, LargeRequestsGetJustEnough) {
+  Mvff pool(arena_.get(), MvffOptions{.extend_by = 64 << 10});
+  void* p;
+  ASSERT_EQ(pool.Alloc(1 << 20, &p), Res::kOk);
+  EXPECT_EQ(pool.TotalSize(), std::size_t{1} << 20);
+  ExpectChecks(pool);
+}
+
+TEST_F(MvffTest, SpareFreeMemoryGoesBackToTheArena) {
+  Mvff pool(arena_.get(), MvffOptions{.extend_by = 64 << 10, .spare = 0.5});
+  std::vector<void*> blocks(64);
+  for (void*& p : blocks) ASSERT_EQ(pool.Alloc(4096, &p), Res::kOk);
+  const std::size_t peak = pool.TotalSize();
+  for (void* p : blocks) ASSERT_EQ(pool.Free(p, 4096), Res::kOk);
+  EXPECT_LT(pool.TotalSize(), peak);
+  EXPECT_LE(static_cast<double>(pool.FreeSize()), 0.5 * static_cast<double>(pool.TotalSize()));
+  ExpectChecks(pool);
+
+  Mvff eager(arena_.get(), MvffOptions{.spare = 0.0});
+  void* p;
+  ASSERT_EQ(eager.Alloc(10000, &p), Res::kOk);
+  ASSERT_EQ(eager.Free(p, 10000), Res::kOk);
+  EXPECT_EQ(eager.TotalSize(), 0u);
+  ExpectChecks(eager);
+}
+
+TEST_F(MvffTest, CommitLimitFailsCleanlyAndRecovers) {
+  Mvff pool(arena_.get(), MvffOptions{.extend_by = 16 << 10});
+  const std::size_t limit = arena_->stats().committed + (256 << 10);
+  ASSERT_EQ(arena_->SetCommitLimit(limit), Res::kOk);
+  std::mt19937_64 random(testing_util::TestSeed());
+  std::vector<std::pair<void*, std::size_t>> live;
+  Res res = Res::kOk;
+  while (res == Res::kOk) {
+    const std::size_t size = 16 + random() % 3000;
+    void* p;
+    res = pool.Alloc(size, &p);
+    if (res == Res::kOk) {
+      testing_util::FillPattern(p, size, live.size());
+      live.emplace_back(p, size);
+    }
+  }
+  EXPECT_EQ(res, Res::kCommitLimit);
+  EXPECT_LE(arena_->stats().committed, limit);
+  ExpectChecks(pool);
+  // Free every other block: nothing is lost, and allocation works again.
+  for (std::size_t i = 0; i < live.size(); i += 2) {
+    ASSERT_TRUE(testing_util::CheckPattern(live[i].first, live[i].second, i));
+    ASSERT_EQ(pool.Free(live[i].first, live[i].second), Res::kOk);
+  }
+  ExpectChecks(pool);
+  void* p;
+  EXPECT_EQ(pool.Alloc(100, &p), Res::kOk);
+  for (std::size_t i = 1; i < live.size(); i += 2) {
+    ASSERT_TRUE(testing_util::CheckPattern(live[i].first, live[i].second, i));
+  }
+}
+
+TEST_F(MvffTest, FallsBackToTheFreeListWhenNodesRunOut) {
+  // With no commit headroom the node pool cannot extend, so fragmenting
+  // frees must go to the FreeList; raising the limit lets them flow back.
+  Mvff pool(arena_.get(), MvffOptions{.extend_by = 256 << 10, .spare = 1.0});
+  std::vector<void*> blocks(40000);  // Fragments need more nodes than one extent.
+  for (void*& p : blocks) ASSERT_EQ(pool.Alloc(64, &p), Res::kOk);
+  const std::size_t limit = arena_->stats().committed;
+  ASSERT_EQ(arena_->SetCommitLimit(limit), Res::kOk);
+  for (std::size_t i = 0; i < blocks.size(); i += 2) ASSERT_EQ(pool.Free(blocks[i], 64), Res::kOk);
+  EXPECT_GT(pool.fallback_blocks(), 0u);
+  ExpectChecks(pool);
+  ASSERT_EQ(arena_->SetCommitLimit(limit + (1 << 20)), Res::kOk);
+  for (std::size_t i = 1; i < blocks.size(); i += 2) ASSERT_EQ(pool.Free(blocks[i], 64), Res::kOk);
+  EXPECT_EQ(pool.fallback_blocks(), 0u);
+  EXPECT_EQ(pool.FreeSize(), pool.TotalSize());
+  ExpectChecks(pool);
+}
+
+TEST_F(MvffTest, AllocationPointsMixWithPlainAllocation) {
+  Mvff pool(arena_.get(), MvffOptions{});
+  std::mt19937_64 random(testing_util::TestSeed());
+  struct Block {
+    void* p;
+    std::size_t size;
+    std::uint64_t tag;
+  };
+  std::vector<Block> live;
+  {
+    AllocationPoint ap(&pool);
+    for (std::uint64_t i = 0; i < 5000; ++i) {
+      const std::size_t size = 8 + random() % 500;
+      void* p;
+      if (random() % 3 == 0) {
+        ASSERT_EQ(pool.Alloc(size, &p), Res::kOk);
+      } else {
+        ASSERT_EQ(ap.Reserve(size, &p), Res::kOk);
+        ASSERT_TRUE(IsAligned(ToAddr(p), 16));
+        ASSERT_TRUE(ap.Commit(p, size));
+      }
+      testing_util::FillPattern(p, size, i);
+      live.push_back({p, size, i});
+      if (random() % 4 == 0) {
+        const std::size_t k = random() % live.size();
+        ASSERT_TRUE(testing_util::CheckPattern(live[k].p, live[k].size, live[k].tag));
+        ASSERT_EQ(pool.Free(live[k].p, live[k].size), Res::kOk);
+        live[k] = live.back();
+        live.pop_back();
+      }
+    }
+    ExpectChecks(pool);
+  }  // The allocation point gives back its unused buffer.
+  for (const Block& b : live) {
+    ASSERT_TRUE(testing_util::CheckPattern(b.p, b.size, b.tag));
+    ASSERT_EQ(pool.Free(b.p, b.size), Res::kOk);
+  }
+  EXPECT_EQ(pool.FreeSize(), pool.TotalSize());
+  ExpectChecks(pool);
+}
+
+struct StressCase {
+  const char* name;
+  MvffOptions options;
+};
+
+class MvffStressTest : public MvffTest, public ::testing::WithParamInterface<StressCase> {};
+
+TEST_P(MvffStressTest, RandomSizesAndLifetimes) {
+  Mvff pool(arena_.get(), GetParam().options);
+  testing_util::PoolStressOptions options;
+  options.alignment = GetParam().options.align;
+  ASSERT_NO_FATAL_FAILURE(testing_util::RunPoolStress(pool, testing_util::TestSeed(), options));
+  EXPECT_EQ(pool.FreeSize(), pool.TotalSize());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Policies, MvffStressTest,
+    ::testing::Values(StressCase{"Default", {}},
+                      StressCase{"LastFit", {.first_fit = false}},
+                      StressCase{"SlotHigh", {.slot_high = true}},
+                      StressCase{"ArenaHigh", {.arena_high = true}},
+                      StressCase{"SmallExtendNoSpare", {.extend_by = 4096, .spare = 0.0}},
+                      StressCase{"WordAligned", {.align = 8}}),
+    [](const ::testing::TestParamInfo<StressCase>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace core

@@ -1,0 +1,84 @@
+#include "tests/core/pools/pool_stress.h"
+
+#include <cmath>
+#include <iterator>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/util/pattern.h"
+
+namespace testing_util {
+namespace {
+
+struct LiveBlock {
+  std::size_t size;
+  std::uint64_t tag;
+};
+
+void ExpectChecksPass(const core::Pool& pool, std::size_t step) {
+  core::CheckResult pool_check = pool.Check();
+  ASSERT_TRUE(pool_check.ok) << "step " << step << ": " << pool_check.what;
+  core::CheckResult arena_check = pool.arena()->Check();
+  ASSERT_TRUE(arena_check.ok) << "step " << step << ": " << arena_check.what;
+}
+
+}  // namespace
+
+void RunPoolStress(core::Pool& pool, std::uint64_t seed, const PoolStressOptions& options) {
+  std::mt19937_64 random(seed);
+  const double log_min = std::log(static_cast<double>(options.min_size));
+  const double log_max = std::log(static_cast<double>(options.max_size));
+  std::uniform_real_distribution<double> log_size(log_min, log_max);
+  std::map<core::Addr, LiveBlock> live;
+  std::vector<core::Addr> order;  // Live addresses, for picking at random.
+  std::uint64_t next_tag = 1;
+
+  auto free_one = [&](std::size_t step) {
+    std::uniform_int_distribution<std::size_t> pick(0, order.size() - 1);
+    const std::size_t index = pick(random);
+    const core::Addr addr = order[index];
+    order[index] = order.back();
+    order.pop_back();
+    auto it = live.find(addr);
+    ASSERT_NE(it, live.end());
+    const std::size_t mismatch =
+        FirstPatternMismatch(core::ToPointer(addr), it->second.size, it->second.tag);
+    ASSERT_EQ(mismatch, it->second.size)
+        << "step " << step << ": block " << it->second.tag << " at 0x" << std::hex << addr
+        << " was overwritten at offset " << std::dec << mismatch;
+    ASSERT_EQ(pool.Free(core::ToPointer(addr), it->second.size), core::Res::kOk);
+    live.erase(it);
+  };
+
+  for (std::size_t step = 0; step < options.steps; ++step) {
+    const bool must_free = live.size() >= options.max_live;
+    if (!live.empty() && (must_free || random() % 2 == 0)) {
+      ASSERT_NO_FATAL_FAILURE(free_one(step));
+    } else {
+      const auto size = static_cast<std::size_t>(std::exp(log_size(random)));
+      void* p = nullptr;
+      ASSERT_EQ(pool.Alloc(size, &p), core::Res::kOk) << "step " << step << " size " << size;
+      const core::Addr addr = core::ToAddr(p);
+      ASSERT_TRUE(core::IsAligned(addr, options.alignment)) << "step " << step;
+      // The new block must not overlap any live block.
+      auto after = live.lower_bound(addr);
+      ASSERT_TRUE(after == live.end() || addr + size <= after->first) << "step " << step;
+      if (after != live.begin()) {
+        auto before = std::prev(after);
+        ASSERT_LE(before->first + before->second.size, addr) << "step " << step;
+      }
+      FillPattern(p, size, next_tag);
+      live[addr] = {size, next_tag++};
+      order.push_back(addr);
+    }
+    if (step % options.check_every == 0) {
+      ASSERT_NO_FATAL_FAILURE(ExpectChecksPass(pool, step));
+    }
+  }
+  while (!live.empty()) ASSERT_NO_FATAL_FAILURE(free_one(options.steps));
+  ASSERT_NO_FATAL_FAILURE(ExpectChecksPass(pool, options.steps));
+}
+
+}  // namespace testing_util

@@ -1,0 +1,29 @@
+// A seeded random stress test for any pool, after MPS's mpmss: random sizes
+// and lifetimes, a pattern written into every block and verified when it is
+// freed (catching overlapping blocks), a reference model of live blocks
+// that also rejects overlaps at allocation, and Check() every few steps.
+#ifndef TESTS_CORE_POOLS_POOL_STRESS_H_
+#define TESTS_CORE_POOLS_POOL_STRESS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/pool/pool.h"
+
+namespace testing_util {
+
+struct PoolStressOptions {
+  std::size_t steps = 20000;
+  std::size_t max_live = 1000;    // Live blocks are freed at random beyond this.
+  std::size_t min_size = 1;
+  std::size_t max_size = 2048;    // Sizes are log-uniform in [min, max].
+  std::size_t check_every = 257;  // Steps between pool and arena checks.
+  std::size_t alignment = 1;      // Every block address must be aligned so.
+};
+
+// Runs the stress test with gtest assertions; frees everything at the end.
+void RunPoolStress(core::Pool& pool, std::uint64_t seed, const PoolStressOptions& options);
+
+}  // namespace testing_util
+
+#endif  // TESTS_CORE_POOLS_POOL_STRESS_H_
