@@ -357,9 +357,11 @@ Res Arena::FreeLocked(Range range) {
   }
   pool_bytes_[pool_id] -= range.size();
   stats_.in_use -= range.size();
+  // The node store has room for every block both lands can hold, so these
+  // inserts cannot run out of nodes.
   Res res = free_land_.Insert(range, nullptr);
   if (res == Res::kOk) res = spare_land_.Insert(range, nullptr);
-  stats_.spare += range.size();
+  if (res == Res::kOk) stats_.spare += range.size();
   if (auto* o = observer_.get()) [[unlikely]] {
     o->OnSegmentReleased(range, PoolOf(pool_id));
   }

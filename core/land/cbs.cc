@@ -8,21 +8,30 @@ namespace {
 
 using Node = Cbs::Node;
 
-int Height(const Node* n) { return n == nullptr ? 0 : n->height; }
-std::size_t MaxSize(const Node* n) { return n == nullptr ? 0 : n->max_size; }
+std::size_t SizeOf(const Node* n) { return n->limit - n->base; }
+// The largest block and the height of the subtree rooted at `n`.
+std::size_t SubtreeMax(const Node* n) {
+  return n == nullptr ? 0 : std::max({SizeOf(n), n->left_max, n->right_max});
+}
+int SubtreeHeight(const Node* n) {
+  return n == nullptr ? 0 : 1 + std::max(n->left_height, n->right_height);
+}
 
-// Recomputes the augmented fields of `n` from its children.
-void Update(Node* n) {
-  n->height = 1 + std::max(Height(n->left), Height(n->right));
-  n->max_size = std::max({n->limit - n->base, MaxSize(n->left), MaxSize(n->right)});
+void RefreshLeft(Node* n) {
+  n->left_max = SubtreeMax(n->left);
+  n->left_height = static_cast<std::int8_t>(SubtreeHeight(n->left));
+}
+void RefreshRight(Node* n) {
+  n->right_max = SubtreeMax(n->right);
+  n->right_height = static_cast<std::int8_t>(SubtreeHeight(n->right));
 }
 
 Node* RotateRight(Node* n) {
   Node* l = n->left;
   n->left = l->right;
   l->right = n;
-  Update(n);
-  Update(l);
+  RefreshLeft(n);
+  RefreshRight(l);
   return l;
 }
 
@@ -30,78 +39,24 @@ Node* RotateLeft(Node* n) {
   Node* r = n->right;
   n->right = r->left;
   r->left = n;
-  Update(n);
-  Update(r);
+  RefreshRight(n);
+  RefreshLeft(r);
   return r;
 }
 
-// Restores the AVL balance of `n` (children balanced, heights off by <= 2).
+// Restores the AVL balance of `n`, whose cached child facts are current and
+// whose children are balanced with heights differing by at most 2.
 Node* Rebalance(Node* n) {
-  Update(n);
-  int balance = Height(n->left) - Height(n->right);
+  const int balance = n->left_height - n->right_height;
   if (balance > 1) {
-    if (Height(n->left->left) < Height(n->left->right)) n->left = RotateLeft(n->left);
+    if (n->left->left_height < n->left->right_height) n->left = RotateLeft(n->left);
     return RotateRight(n);
   }
   if (balance < -1) {
-    if (Height(n->right->right) < Height(n->right->left)) n->right = RotateRight(n->right);
+    if (n->right->right_height < n->right->left_height) n->right = RotateRight(n->right);
     return RotateLeft(n);
   }
   return n;
-}
-
-Node* InsertNode(Node* n, Node* node) {
-  if (n == nullptr) return node;
-  if (node->base < n->base) {
-    n->left = InsertNode(n->left, node);
-  } else {
-    n->right = InsertNode(n->right, node);
-  }
-  return Rebalance(n);
-}
-
-// Unlinks the minimum of subtree `n` into *min; returns the new subtree.
-Node* UnlinkMin(Node* n, Node** min) {
-  if (n->left == nullptr) {
-    *min = n;
-    return n->right;
-  }
-  n->left = UnlinkMin(n->left, min);
-  return Rebalance(n);
-}
-
-// Unlinks the node keyed `base` (which must exist) into *removed.
-Node* UnlinkNode(Node* n, Addr base, Node** removed) {
-  if (base < n->base) {
-    n->left = UnlinkNode(n->left, base, removed);
-  } else if (base > n->base) {
-    n->right = UnlinkNode(n->right, base, removed);
-  } else {
-    *removed = n;
-    if (n->left == nullptr) return n->right;
-    if (n->right == nullptr) return n->left;
-    Node* successor;
-    Node* right = UnlinkMin(n->right, &successor);
-    successor->left = n->left;
-    successor->right = right;
-    return Rebalance(successor);
-  }
-  return Rebalance(n);
-}
-
-// Gives the node keyed `key` the range `range` (order-preserving), updating
-// the augmented sizes on the path. No rotation is needed: heights are
-// unchanged.
-void SetBlock(Node* n, Addr key, Range range) {
-  if (key < n->base) {
-    SetBlock(n->left, key, range);
-  } else if (key > n->base) {
-    SetBlock(n->right, key, range);
-  } else {
-    n->base = range.base;
-    n->limit = range.limit;
-  }
-  Update(n);
 }
 
 // The block with the greatest base <= addr, or nullptr.
@@ -118,22 +73,7 @@ const Node* FloorNode(const Node* n, Addr addr) {
   return floor;
 }
 
-// The block with the least base >= addr, or nullptr.
-const Node* CeilingNode(const Node* n, Addr addr) {
-  const Node* ceiling = nullptr;
-  while (n != nullptr) {
-    if (n->base >= addr) {
-      ceiling = n;
-      n = n->left;
-    } else {
-      n = n->right;
-    }
-  }
-  return ceiling;
-}
-
 Range BlockOf(const Node* n) { return {n->base, n->limit}; }
-std::size_t SizeOf(const Node* n) { return n->limit - n->base; }
 
 struct SubtreeFacts {
   int height = 0;
@@ -152,11 +92,11 @@ CheckResult CheckSubtree(const Node* n, Addr low, Addr high, SubtreeFacts* facts
   CORE_CHECK(n->right == nullptr || n->limit < ~Addr{0});
   CORE_CHECK_NESTED(CheckSubtree(n->left, low, n->base - 1, &left));
   CORE_CHECK_NESTED(CheckSubtree(n->right, n->limit + 1, high, &right));
-  CORE_CHECK(n->height == 1 + std::max(left.height, right.height));
+  CORE_CHECK(n->left_height == left.height && n->right_height == right.height);
   CORE_CHECK(left.height - right.height <= 1 && right.height - left.height <= 1);
-  CORE_CHECK(n->max_size == std::max({SizeOf(n), left.max_size, right.max_size}));
-  facts->height = n->height;
-  facts->max_size = n->max_size;
+  CORE_CHECK(n->left_max == left.max_size && n->right_max == right.max_size);
+  facts->height = 1 + std::max(left.height, right.height);
+  facts->max_size = std::max({SizeOf(n), left.max_size, right.max_size});
   facts->total = left.total + right.total + SizeOf(n);
   facts->count = left.count + right.count + 1;
   return CheckResult::Ok();
@@ -182,36 +122,179 @@ void Cbs::FreeSubtree(Node* node) {
   nodes_->FreeUnit(node);
 }
 
+// The nodes visited by one descent from the root, so that a node changed in
+// place can have the augmented sizes above it fixed without a second search.
+struct Cbs::Path {
+  Node* nodes[kMaxDepth];
+  int depth = 0;
+  void Push(Node* n) { nodes[depth++] = n; }
+};
+
+void Cbs::FixMaxUpward(const Path& path, int index) {
+  for (int i = index; i > 0; --i) {
+    const Node* child = path.nodes[i];
+    Node* parent = path.nodes[i - 1];
+    std::size_t& cached = parent->left == child ? parent->left_max : parent->right_max;
+    const std::size_t m = SubtreeMax(child);
+    if (cached == m) return;  // Nothing above changes.
+    cached = m;
+  }
+}
+
+void Cbs::LinkChild(const Path& path, int index, Node* old_child, Node* new_child) {
+  if (index == 0) {
+    root_ = new_child;
+    return;
+  }
+  Node* parent = path.nodes[index - 1];
+  (parent->left == old_child ? parent->left : parent->right) = new_child;
+}
+
+void Cbs::Retrace(const Path& path, int index, bool left, int stop_from) {
+  // Once a subtree has its old height and maximum (a rotation after an
+  // insertion restores both), nothing above it changes, so the walk stops:
+  // usually within a few levels.
+  for (int i = index; i >= 0; --i) {
+    Node* n = path.nodes[i];
+    const int old_height = SubtreeHeight(n);
+    const std::size_t old_max = SubtreeMax(n);
+    if (left) {
+      RefreshLeft(n);
+    } else {
+      RefreshRight(n);
+    }
+    Node* r = Rebalance(n);
+    if (r != n) LinkChild(path, i, n, r);
+    if (i <= stop_from && SubtreeHeight(r) == old_height && SubtreeMax(r) == old_max) return;
+    if (i > 0) left = path.nodes[i - 1]->left == r;
+  }
+}
+
+void Cbs::InsertAt(Path& path, Node* node) {
+  ++count_;
+  if (path.depth == 0) {
+    root_ = node;
+    return;
+  }
+  Node* parent = path.nodes[path.depth - 1];
+  const bool left = node->base < parent->base;
+  (left ? parent->left : parent->right) = node;
+  Retrace(path, path.depth - 1, left, path.depth - 1);
+}
+
+void Cbs::InsertNew(Node* node) {
+  Path path;
+  for (Node* n = root_; n != nullptr; n = node->base < n->base ? n->left : n->right) {
+    path.Push(n);
+  }
+  InsertAt(path, node);
+}
+
+void Cbs::RemoveAt(Path& path, int index) {
+  Node* n = path.nodes[index];
+  path.depth = index + 1;
+  if (n->left == nullptr || n->right == nullptr) {
+    const bool left = index > 0 && path.nodes[index - 1]->left == n;
+    LinkChild(path, index, n, n->left != nullptr ? n->left : n->right);
+    if (index > 0) Retrace(path, index - 1, left, index - 1);
+  } else {
+    // The in-order successor (leftmost of the right subtree) takes n's place.
+    Node* successor = n->right;
+    path.Push(successor);
+    while (successor->left != nullptr) {
+      successor = successor->left;
+      path.Push(successor);
+    }
+    const int successor_index = path.depth - 1;
+    Node* successor_parent = path.nodes[successor_index - 1];
+    const bool direct = successor_parent == n;
+    if (direct) {
+      n->right = successor->right;
+    } else {
+      successor_parent->left = successor->right;
+    }
+    // The successor stands where n stood, with n's cached facts; n's block is
+    // gone from that subtree, so retrace at least up to there.
+    successor->left = n->left;
+    successor->right = n->right;
+    successor->left_max = n->left_max;
+    successor->right_max = n->right_max;
+    successor->left_height = n->left_height;
+    successor->right_height = n->right_height;
+    LinkChild(path, index, n, successor);
+    path.nodes[index] = successor;
+    Retrace(path, successor_index - 1, /*left=*/!direct, index - 1);
+  }
+  nodes_->FreeUnit(n);
+  --count_;
+}
+
+Res Cbs::DeleteAt(Path& path, int index, Range part) {
+  Node* node = path.nodes[index];
+  const Range block = BlockOf(node);
+  if (block == part) {
+    RemoveAt(path, index);
+  } else if (block.base == part.base) {
+    node->base = part.limit;
+    FixMaxUpward(path, index);
+  } else if (block.limit == part.limit) {
+    node->limit = part.base;
+    FixMaxUpward(path, index);
+  } else {
+    // Splitting needs a second node; get it first so failure changes nothing.
+    void* unit;
+    if (nodes_->AllocUnit(&unit) != Res::kOk) return Res::kMemory;
+    node->limit = part.base;
+    FixMaxUpward(path, index);
+    Node* high = static_cast<Node*>(unit);
+    *high = Node{part.limit, block.limit, 0, 0, nullptr, nullptr, 0, 0};
+    InsertNew(high);
+  }
+  total_size_ -= part.size();
+  return Res::kOk;
+}
+
 Res Cbs::Insert(Range range, Range* coalesced) {
   if (range.empty()) return Res::kParam;
-  const Node* pred = FloorNode(root_, range.base);
-  const Node* succ = CeilingNode(root_, range.base);
-  if (pred != nullptr && pred->limit > range.base) return Res::kFail;
-  if (succ != nullptr && succ->base < range.limit) return Res::kFail;
-  const bool merge_left = pred != nullptr && pred->limit == range.base;
-  const bool merge_right = succ != nullptr && succ->base == range.limit;
+  // The blocks either side of a new range are both on its search path.
+  Path path;
+  int pred = -1, succ = -1;
+  for (Node* n = root_; n != nullptr;) {
+    const bool go_right = n->base < range.base;
+    (go_right ? pred : succ) = path.depth;
+    path.Push(n);
+    n = go_right ? n->right : n->left;
+  }
+  Node* pred_node = pred >= 0 ? path.nodes[pred] : nullptr;
+  Node* succ_node = succ >= 0 ? path.nodes[succ] : nullptr;
+  if (pred_node != nullptr && pred_node->limit > range.base) return Res::kFail;
+  if (succ_node != nullptr && succ_node->base < range.limit) return Res::kFail;
+  const bool merge_left = pred_node != nullptr && pred_node->limit == range.base;
+  const bool merge_right = succ_node != nullptr && succ_node->base == range.limit;
 
   Range block = range;
   if (merge_left && merge_right) {
-    block = {pred->base, succ->limit};
-    Node* removed;
-    root_ = UnlinkNode(root_, succ->base, &removed);
-    nodes_->FreeUnit(removed);
-    --count_;
-    SetBlock(root_, block.base, block);
+    // Join three blocks into the predecessor, fixing sizes above it first,
+    // then remove the successor's node (one of the two is an ancestor of
+    // the other, so both are on this path).
+    pred_node->limit = succ_node->limit;
+    block = BlockOf(pred_node);
+    FixMaxUpward(path, pred);
+    RemoveAt(path, succ);
   } else if (merge_left) {
-    block = {pred->base, range.limit};
-    SetBlock(root_, pred->base, block);
+    pred_node->limit = range.limit;
+    block = BlockOf(pred_node);
+    FixMaxUpward(path, pred);
   } else if (merge_right) {
-    block = {range.base, succ->limit};
-    SetBlock(root_, succ->base, block);
+    succ_node->base = range.base;
+    block = BlockOf(succ_node);
+    FixMaxUpward(path, succ);
   } else {
     void* unit;
     if (nodes_->AllocUnit(&unit) != Res::kOk) return Res::kMemory;
     Node* node = static_cast<Node*>(unit);
-    *node = Node{range.base, range.limit, range.size(), nullptr, nullptr, 1};
-    root_ = InsertNode(root_, node);
-    ++count_;
+    *node = Node{range.base, range.limit, 0, 0, nullptr, nullptr, 0, 0};
+    InsertAt(path, node);
   }
   total_size_ += range.size();
   if (coalesced != nullptr) *coalesced = block;
@@ -220,44 +303,30 @@ Res Cbs::Insert(Range range, Range* coalesced) {
 
 Res Cbs::Delete(Range range, Range* old) {
   if (range.empty()) return Res::kParam;
-  const Node* node = FloorNode(root_, range.base);
-  if (node == nullptr || node->limit < range.limit) return Res::kFail;
-  const Range block = BlockOf(node);
-  if (block == range) {
-    Node* removed;
-    root_ = UnlinkNode(root_, block.base, &removed);
-    nodes_->FreeUnit(removed);
-    --count_;
-  } else if (block.base == range.base) {
-    SetBlock(root_, block.base, {range.limit, block.limit});
-  } else if (block.limit == range.limit) {
-    SetBlock(root_, block.base, {block.base, range.base});
-  } else {
-    // Splitting needs a second node; get it first so failure changes nothing.
-    // On failure *old still names the block, so a Failover can move it.
-    void* unit;
-    if (nodes_->AllocUnit(&unit) != Res::kOk) {
-      if (old != nullptr) *old = block;
-      return Res::kMemory;
-    }
-    SetBlock(root_, block.base, {block.base, range.base});
-    Node* high = static_cast<Node*>(unit);
-    *high = Node{range.limit, block.limit, block.limit - range.limit, nullptr, nullptr, 1};
-    root_ = InsertNode(root_, high);
-    ++count_;
+  // Descend to the block with the greatest base <= range.base.
+  Path path;
+  int floor = -1;
+  for (Node* n = root_; n != nullptr;) {
+    const bool go_right = n->base <= range.base;
+    floor = go_right ? path.depth : floor;
+    path.Push(n);
+    n = go_right ? n->right : n->left;
   }
-  total_size_ -= range.size();
+  if (floor < 0 || path.nodes[floor]->limit < range.limit) return Res::kFail;
+  const Range block = BlockOf(path.nodes[floor]);
+  // The containing block is reported on kMemory too: Failover needs it.
   if (old != nullptr) *old = block;
-  return Res::kOk;
+  return DeleteAt(path, floor, range);
 }
 
-bool Cbs::FinishFind(const Node* node, std::size_t size, FindDelete mode, Range* found,
+bool Cbs::FinishFind(Path& path, std::size_t size, FindDelete mode, Range* found,
                      Range* old) {
-  const Range block = BlockOf(node);
+  const int index = path.depth - 1;
+  const Range block = BlockOf(path.nodes[index]);
   const Range part = FindDeletePart(block, size, mode);
   if (mode != FindDelete::kNone) {
     // Deleting at an end or the whole block never needs a node.
-    Res res = Delete(part, nullptr);
+    Res res = DeleteAt(path, index, part);
     (void)res;
   }
   if (found != nullptr) *found = part;
@@ -266,13 +335,14 @@ bool Cbs::FinishFind(const Node* node, std::size_t size, FindDelete mode, Range*
 }
 
 bool Cbs::FindFirst(std::size_t size, FindDelete mode, Range* found, Range* old) {
-  if (size == 0 || MaxSize(root_) < size) return false;
-  const Node* n = root_;
-  for (;;) {
-    if (MaxSize(n->left) >= size) {
+  if (size == 0 || SubtreeMax(root_) < size) return false;
+  Path path;
+  for (Node* n = root_;;) {
+    path.Push(n);
+    if (n->left_max >= size) {
       n = n->left;
     } else if (SizeOf(n) >= size) {
-      return FinishFind(n, size, mode, found, old);
+      return FinishFind(path, size, mode, found, old);
     } else {
       n = n->right;
     }
@@ -280,13 +350,14 @@ bool Cbs::FindFirst(std::size_t size, FindDelete mode, Range* found, Range* old)
 }
 
 bool Cbs::FindLast(std::size_t size, FindDelete mode, Range* found, Range* old) {
-  if (size == 0 || MaxSize(root_) < size) return false;
-  const Node* n = root_;
-  for (;;) {
-    if (MaxSize(n->right) >= size) {
+  if (size == 0 || SubtreeMax(root_) < size) return false;
+  Path path;
+  for (Node* n = root_;;) {
+    path.Push(n);
+    if (n->right_max >= size) {
       n = n->right;
     } else if (SizeOf(n) >= size) {
-      return FinishFind(n, size, mode, found, old);
+      return FinishFind(path, size, mode, found, old);
     } else {
       n = n->left;
     }
@@ -294,20 +365,23 @@ bool Cbs::FindLast(std::size_t size, FindDelete mode, Range* found, Range* old) 
 }
 
 bool Cbs::FindLargest(std::size_t size, FindDelete mode, Range* found, Range* old) {
-  const std::size_t largest = MaxSize(root_);
+  const std::size_t largest = SubtreeMax(root_);
   if (size == 0 || largest < size) return false;
   // Of several largest blocks, take the lowest-addressed one.
-  const Node* n = root_;
-  for (;;) {
-    if (MaxSize(n->left) == largest) {
+  Path path;
+  for (Node* n = root_;;) {
+    path.Push(n);
+    if (n->left_max == largest) {
       n = n->left;
     } else if (SizeOf(n) == largest) {
-      return FinishFind(n, size, mode, found, old);
+      return FinishFind(path, size, mode, found, old);
     } else {
       n = n->right;
     }
   }
 }
+
+std::size_t Cbs::LargestSize() const { return SubtreeMax(root_); }
 
 bool Cbs::FindContaining(Addr addr, Range* block) const {
   const Node* n = FloorNode(root_, addr);
@@ -318,7 +392,7 @@ bool Cbs::FindContaining(Addr addr, Range* block) const {
 
 void Cbs::Iterate(FunctionRef<bool(Range)> visit) const {
   // In-order walk with an explicit stack; AVL height is < 1.45 log2(n + 2).
-  const Node* stack[96];
+  const Node* stack[kMaxDepth];
   int depth = 0;
   const Node* n = root_;
   while (n != nullptr || depth > 0) {
@@ -346,7 +420,7 @@ CheckResult Cbs::Check() const {
 
 void Cbs::Describe(std::ostream& os) const {
   os << "Cbs " << count_ << " blocks, " << total_size_ << " bytes, largest "
-     << LargestSize() << ", height " << Height(root_) << "\n";
+     << LargestSize() << ", height " << SubtreeHeight(root_) << "\n";
   Iterate([&os](Range block) {
     os << "  " << block << "\n";
     return true;

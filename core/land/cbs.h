@@ -15,13 +15,19 @@ namespace core {
 
 class Cbs final : public Land {
  public:
-  struct Node {
+  // One node per block, exactly one cache line. A node holds the largest
+  // block size and the height of each child subtree, so a descent reads
+  // only the nodes on its path, and fixing sizes after a change writes only
+  // into ancestors already in cache.
+  struct alignas(64) Node {
     Addr base;
     Addr limit;
-    std::size_t max_size;  // Largest block size in this subtree.
+    std::size_t left_max;   // Largest block in the left subtree (0: none).
+    std::size_t right_max;  // Largest block in the right subtree.
     Node* left;
     Node* right;
-    std::int32_t height;
+    std::int8_t left_height;
+    std::int8_t right_height;
   };
 
   // `nodes` supplies tree nodes (unit_size() >= sizeof(Node)); it must
@@ -46,13 +52,35 @@ class Cbs final : public Land {
   void Clear();
 
   // Largest block size, 0 when empty. O(1).
-  std::size_t LargestSize() const { return root_ == nullptr ? 0 : root_->max_size; }
+  std::size_t LargestSize() const;
   // The block containing `addr`, if any. O(log n).
   bool FindContaining(Addr addr, Range* block) const;
 
  private:
-  // Applies `mode` to the block found for `size`, filling the out-params.
-  bool FinishFind(const Node* node, std::size_t size, FindDelete mode, Range* found,
+  // An AVL tree of 2^64 blocks is under 93 levels deep.
+  static constexpr int kMaxDepth = 96;
+  struct Path;
+
+  // After the block at path.nodes[index] changed size, updates the maxima
+  // held by its ancestors, stopping where they no longer change.
+  static void FixMaxUpward(const Path& path, int index);
+  // Removes `part` from the block at path.nodes[index]; kMemory if a split
+  // needs a node and none is available (nothing is then changed).
+  Res DeleteAt(Path& path, int index, Range part);
+  // Links `new_child` where path.nodes[index] (`old_child`) hangs.
+  void LinkChild(const Path& path, int index, Node* old_child, Node* new_child);
+  // The child subtree on side `left` of path.nodes[index] changed shape:
+  // restores balance and the cached facts from there upwards, stopping
+  // early (where nothing changed) only at levels <= stop_from.
+  void Retrace(const Path& path, int index, bool left, int stop_from);
+  // Attaches `node` below the last node of its search path, and rebalances.
+  void InsertAt(Path& path, Node* node);
+  void InsertNew(Node* node);
+  // Unlinks and frees path.nodes[index] (the path may be extended to its
+  // successor), and rebalances.
+  void RemoveAt(Path& path, int index);
+  // Applies `mode` to the block at the end of `path`, filling the out-params.
+  bool FinishFind(Path& path, std::size_t size, FindDelete mode, Range* found,
                   Range* old);
   // Removes every node, returning them to the node allocator.
   void FreeSubtree(Node* node);

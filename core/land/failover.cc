@@ -55,10 +55,11 @@ Res Failover::Delete(Range range, Range* old) {
 template <typename FindFn, typename Better>
 bool Failover::FindIn(std::size_t size, FindDelete mode, Range* found, Range* old,
                       FindFn find, Better better) {
+  // Usually the secondary is empty: then one search of the primary does it.
+  if (secondary_->BlockCount() == 0) return find.Delete(primary_, size, mode, found, old);
   Range in_primary, in_secondary;
   const bool primary_found = find(primary_, &in_primary);
-  const bool secondary_found =
-      secondary_->BlockCount() != 0 && find(secondary_, &in_secondary);
+  const bool secondary_found = find(secondary_, &in_secondary);
   if (!primary_found && !secondary_found) return false;
   Land* land = primary_;
   if (!primary_found || (secondary_found && better(in_secondary, in_primary))) {

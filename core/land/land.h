@@ -34,9 +34,9 @@ class Land {
   virtual Res Insert(Range range, Range* coalesced) = 0;
 
   // Removes `range`, which must lie inside one block; *old receives that
-  // block. kFail if it does not; kMemory if splitting a block needs control
-  // memory that is not available (the land is then unchanged, but *old is
-  // still set, so that the caller can take the whole block out instead).
+  // block (on kMemory too). kFail if it does not; kMemory if splitting a
+  // block needs control memory that is not available (the land is then
+  // unchanged).
   virtual Res Delete(Range range, Range* old) = 0;
 
   // Find the lowest-addressed / highest-addressed / largest block of at least

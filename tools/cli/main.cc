@@ -1,0 +1,79 @@
+// The workbench command line: `workbench COMMAND [--flags]`.
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "tools/cli/pools_command.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  const char* const* flags;
+  int (*run)(std::ostream& out, std::ostream& err);
+};
+
+const Command kCommands[] = {
+    {"pools", cli::kPoolsSummary, cli::kPoolsFlags, cli::RunPoolsCommand},
+};
+
+void PrintUsage(std::ostream& os) {
+  os << "usage: workbench COMMAND [--flag=value ...]\n\n"
+     << "A memory-management workbench: pools in the Ravenbrook MPS tradition.\n\n"
+     << "commands:\n";
+  for (const Command& c : kCommands) os << "  " << c.name << "    " << c.summary << "\n";
+  os << "\n'workbench COMMAND --help' lists a command's flags.\n";
+}
+
+void PrintCommandHelp(const Command& command, std::ostream& os) {
+  os << "usage: workbench " << command.name << " [--flag=value ...]\n\n"
+     << command.summary << "\n\nflags:\n";
+  const auto flags = absl::GetAllFlags();
+  for (const char* const* name = command.flags; *name != nullptr; ++name) {
+    auto it = flags.find(*name);
+    if (it == flags.end()) continue;
+    os << "  --" << *name << " (default: " << it->second->DefaultValue() << ")\n      "
+       << it->second->Help() << "\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("workbench COMMAND [--flag=value ...]; see 'workbench help'.");
+  if (argc < 2 || std::strcmp(argv[1], "help") == 0 || std::strcmp(argv[1], "--help") == 0 ||
+      std::strcmp(argv[1], "-h") == 0) {
+    PrintUsage(std::cout);
+    return argc < 2 ? 2 : 0;
+  }
+  const Command* command = nullptr;
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) == 0) command = &c;
+  }
+  if (command == nullptr) {
+    std::cerr << "workbench: unknown command '" << argv[1] << "'\n\n";
+    PrintUsage(std::cerr);
+    return 2;
+  }
+  // Parse the flags after the command name; --help is the command's own.
+  std::vector<char*> args = {argv[0]};
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      PrintCommandHelp(*command, std::cout);
+      return 0;
+    }
+    args.push_back(argv[i]);
+  }
+  std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  if (positional.size() > 1) {
+    std::cerr << "workbench " << command->name << ": unexpected argument '" << positional[1]
+              << "'\n";
+    return 2;
+  }
+  return command->run(std::cout, std::cerr);
+}

@@ -1,0 +1,36 @@
+// A table of results, written as aligned text for terminals, CSV or JSON
+// for tools. Cells are strings; a column is right-aligned when it is numeric.
+#ifndef TOOLS_CLI_TABLE_H_
+#define TOOLS_CLI_TABLE_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace cli {
+
+enum class TableFormat { kText, kCsv, kJson };
+
+absl::StatusOr<TableFormat> ParseTableFormat(const std::string& name);
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> columns) : columns_(std::move(columns)) {}
+  // Adds a row; it must have one cell per column.
+  void AddRow(std::vector<std::string> cells);
+  void Write(std::ostream& os, TableFormat format) const;
+
+ private:
+  void WriteText(std::ostream& os) const;
+  void WriteCsv(std::ostream& os) const;
+  void WriteJson(std::ostream& os) const;
+
+  std::vector<std::string> columns_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+}  // namespace cli
+
+#endif  // TOOLS_CLI_TABLE_H_
