@@ -15,9 +15,7 @@ struct Arena::Chunk {
   GrainInfo* grains;  // One per grain of `range`, at the chunk's base.
   bool owned;         // Reserved by us (munmap on destruction).
 
-  std::size_t Index(Addr addr, std::size_t grain) const {
-    return (addr - range.base) / grain;
-  }
+  std::size_t Index(Addr addr, std::size_t grain) const { return (addr - range.base) / grain; }
 };
 
 namespace {
@@ -27,8 +25,7 @@ std::size_t PageSize() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 // Reserves `size` bytes of address space aligned to `align` (0: page).
 Addr ReserveAddressSpace(std::size_t size, std::size_t align) {
   const std::size_t padded = align > PageSize() ? size + align : size;
-  void* p = mmap(nullptr, padded, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
+  void* p = mmap(nullptr, padded, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return 0;
   Addr base = ToAddr(p);
   if (padded != size) {
@@ -142,24 +139,22 @@ Res Arena::AddChunk(Addr base, std::size_t size, bool owned) {
   if (owned && mprotect(ToPointer(base), header, PROT_READ | PROT_WRITE) != 0) {
     return Res::kResource;
   }
-  auto* chunk = new Chunk{{base, base + size}, {base + header, base + size},
-                          reinterpret_cast<GrainInfo*>(base), owned};
+  auto* chunk = new Chunk{
+      {base, base + size}, {base + header, base + size}, reinterpret_cast<GrainInfo*>(base), owned};
   const std::size_t header_grains = header / grain_size_;
   for (std::size_t i = 0; i < grains; ++i) {
-    chunk->grains[i] = i < header_grains
-                           ? GrainInfo{0, SegmentType::kArenaControl,
-                                       static_cast<std::uint8_t>(kGrainCommitted |
-                                                                 kGrainAllocated),
-                                       0}
-                           : GrainInfo{0, SegmentType::kFree, 0, 0};
+    chunk->grains[i] =
+        i < header_grains
+            ? GrainInfo{0, SegmentType::kArenaControl,
+                        static_cast<std::uint8_t>(kGrainCommitted | kGrainAllocated), 0}
+            : GrainInfo{0, SegmentType::kFree, 0, 0};
   }
   chunk->grains[0].flags |= kGrainHead;
   const Addr nodes = base + AlignUp(grains * sizeof(GrainInfo), alignof(Cbs::Node));
   node_store_.AddRegion({nodes, base + HeaderBytes(grains)});
-  chunks_.insert(std::upper_bound(chunks_.begin(), chunks_.end(), chunk,
-                                  [](const Chunk* a, const Chunk* b) {
-                                    return a->range.base < b->range.base;
-                                  }),
+  chunks_.insert(std::upper_bound(
+                     chunks_.begin(), chunks_.end(), chunk,
+                     [](const Chunk* a, const Chunk* b) { return a->range.base < b->range.base; }),
                  chunk);
   ++stats_.reserve_calls;
   stats_.reserved += size;
@@ -197,7 +192,8 @@ Res Arena::CommitRange(Range range) {
   }
   stats_.committed += range.size();
   ++stats_.commit_calls;
-  if (auto* o = observer_.get()) [[unlikely]] o->OnCommit(range, true);
+  if (auto* o = observer_.get()) [[unlikely]]
+    o->OnCommit(range, true);
   return Res::kOk;
 }
 
@@ -213,7 +209,8 @@ void Arena::DecommitRange(Range range) {
   }
   stats_.committed -= range.size();
   ++stats_.decommit_calls;
-  if (auto* o = observer_.get()) [[unlikely]] o->OnCommit(range, false);
+  if (auto* o = observer_.get()) [[unlikely]]
+    o->OnCommit(range, false);
 }
 
 std::size_t Arena::SpareAllowance() const {
@@ -227,8 +224,8 @@ void Arena::TrimSpare(bool all) {
   if (all || spare_fraction_ <= 0) {
     target = stats_.spare;
   } else {
-    const double excess = static_cast<double>(stats_.spare) -
-                          spare_fraction_ * static_cast<double>(stats_.committed);
+    const double excess =
+        static_cast<double>(stats_.spare) - spare_fraction_ * static_cast<double>(stats_.committed);
     if (excess <= 0 || spare_fraction_ >= 1) return;
     target = static_cast<std::size_t>(std::ceil(excess / (1 - spare_fraction_)));
   }
@@ -316,9 +313,8 @@ Res Arena::Alloc(std::size_t size, std::uint32_t pool_id, SegmentType type, bool
   if (stats_.committed > commit_limit_) DecommitSpare(stats_.committed - commit_limit_);
 
   for (Addr a = range.base; a < range.limit; a += grain_size_) {
-    Grain(chunk, a) = GrainInfo{pool_id, type,
-                                static_cast<std::uint8_t>(kGrainCommitted | kGrainAllocated),
-                                0};
+    Grain(chunk, a) =
+        GrainInfo{pool_id, type, static_cast<std::uint8_t>(kGrainCommitted | kGrainAllocated), 0};
   }
   Grain(chunk, range.base).flags |= kGrainHead;
   pool_bytes_[pool_id] += range.size();
@@ -469,10 +465,10 @@ bool Arena::SegmentOf(Addr addr, Segment* segment) const {
          g[last].pool_id == g[first].pool_id) {
     ++last;
   }
-  *segment = Segment{{chunk->range.base + first * grain_size_,
-                      chunk->range.base + last * grain_size_},
-                     PoolOf(g[first].pool_id),
-                     g[first].type};
+  *segment =
+      Segment{{chunk->range.base + first * grain_size_, chunk->range.base + last * grain_size_},
+              PoolOf(g[first].pool_id),
+              g[first].type};
   return true;
 }
 
@@ -493,10 +489,10 @@ void Arena::WalkSegments(FunctionRef<bool(const Segment&)> visit, const Pool* po
       }
       const Pool* owner = PoolOf(g[i].pool_id);
       if (pool == nullptr || owner == pool) {
-        const Segment segment{{chunk->range.base + i * grain_size_,
-                               chunk->range.base + j * grain_size_},
-                              owner,
-                              g[i].type};
+        const Segment segment{
+            {chunk->range.base + i * grain_size_, chunk->range.base + j * grain_size_},
+            owner,
+            g[i].type};
         if (!visit(segment)) return;
       }
       i = j;
@@ -576,8 +572,7 @@ CheckResult Arena::CheckLocked() const {
         pool_bytes[g.pool_id] += grain_size_;
         in_use += grain_size_;
       } else {
-        CORE_CHECK(g.pool_id == 0 && g.type == SegmentType::kFree &&
-                   (g.flags & kGrainHead) == 0);
+        CORE_CHECK(g.pool_id == 0 && g.type == SegmentType::kFree && (g.flags & kGrainHead) == 0);
         Range block;
         CORE_CHECK_MSG(free_land_.FindContaining(a, &block), "free grain not in free land");
         free_bytes += grain_size_;
@@ -610,10 +605,9 @@ void Arena::Describe(std::ostream& os) const {
   std::lock_guard<std::mutex> lock(mutex_);
   os << (client_ ? "Client" : "Virtual") << " arena, grain " << grain_size_ << ", "
      << chunks_.size() << " chunks\n"
-     << "  reserved " << stats_.reserved << ", committed " << stats_.committed
-     << " (control " << stats_.control << ", spare " << stats_.spare << "), in use "
-     << stats_.in_use << ", commit limit " << commit_limit_ << ", spare fraction "
-     << spare_fraction_ << "\n"
+     << "  reserved " << stats_.reserved << ", committed " << stats_.committed << " (control "
+     << stats_.control << ", spare " << stats_.spare << "), in use " << stats_.in_use
+     << ", commit limit " << commit_limit_ << ", spare fraction " << spare_fraction_ << "\n"
      << "  calls: reserve " << stats_.reserve_calls << ", commit " << stats_.commit_calls
      << ", decommit " << stats_.decommit_calls << "\n";
   for (const Chunk* chunk : chunks_) os << "  chunk " << chunk->range << "\n";

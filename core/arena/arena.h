@@ -56,7 +56,7 @@ struct ArenaOptions {
 struct GrainInfo {
   std::uint32_t pool_id;  // 0: no pool (free, or the arena's own control).
   SegmentType type;
-  std::uint8_t flags;     // kGrain* bits below.
+  std::uint8_t flags;  // kGrain* bits below.
   std::uint16_t reserved;
 };
 inline constexpr std::uint8_t kGrainCommitted = 1;  // Backed by memory.
@@ -90,8 +90,7 @@ class Arena {
                                          std::unique_ptr<Arena>* arena);
   // A client arena over [base, base + size): the buffer must outlive the
   // arena, and is never returned or unmapped by it.
-  [[nodiscard]] static Res CreateClient(void* base, std::size_t size,
-                                        const ArenaOptions& options,
+  [[nodiscard]] static Res CreateClient(void* base, std::size_t size, const ArenaOptions& options,
                                         std::unique_ptr<Arena>* arena);
   ~Arena();
   Arena(const Arena&) = delete;
@@ -102,8 +101,7 @@ class Arena {
   // kCommitLimit if committing would pass the limit; kResource if no address
   // space can be had. The arena is unchanged on failure.
   // `pool_id` is what RegisterPool returned (0: the arena's client itself).
-  Res Alloc(std::size_t size, std::uint32_t pool_id, SegmentType type, bool high,
-            Range* segment);
+  Res Alloc(std::size_t size, std::uint32_t pool_id, SegmentType type, bool high, Range* segment);
   // Frees grain-aligned `range`, every grain of which is allocated to one
   // pool. It may be part of a segment. kParam if it is not such a range.
   Res Free(Range range);
@@ -125,8 +123,7 @@ class Arena {
   bool SegmentOf(Addr addr, Segment* segment) const;
   const Pool* PoolOf(std::uint32_t pool_id) const;
   // Visits allocated segments in address order (of one pool, if given).
-  void WalkSegments(FunctionRef<bool(const Segment&)> visit,
-                    const Pool* pool = nullptr) const;
+  void WalkSegments(FunctionRef<bool(const Segment&)> visit, const Pool* pool = nullptr) const;
   // Visits every chunk's grains, for maps: the callback gets the chunk range
   // and its grain table.
   void WalkChunks(FunctionRef<void(Range chunk, const GrainInfo* grains)> visit) const;
@@ -178,12 +175,12 @@ class Arena {
   std::size_t commit_limit_;
   double spare_fraction_;
 
-  std::vector<Chunk*> chunks_;  // Sorted by base.
-  NodeStore node_store_;        // Tree nodes for both lands, from chunk headers.
-  Cbs free_land_;               // Every free grain, committed or not.
-  Cbs spare_land_;              // The free grains that are committed.
-  std::vector<const Pool*> pools_;        // Indexed by pool id; [0] unused.
-  std::vector<std::size_t> pool_bytes_;   // Bytes allocated, by pool id.
+  std::vector<Chunk*> chunks_;           // Sorted by base.
+  NodeStore node_store_;                 // Tree nodes for both lands, from chunk headers.
+  Cbs free_land_;                        // Every free grain, committed or not.
+  Cbs spare_land_;                       // The free grains that are committed.
+  std::vector<const Pool*> pools_;       // Indexed by pool id; [0] unused.
+  std::vector<std::size_t> pool_bytes_;  // Bytes allocated, by pool id.
   std::vector<std::uint32_t> free_pool_ids_;
   ArenaStats stats_;
   ObserverSlot observer_;

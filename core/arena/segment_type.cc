@@ -34,8 +34,6 @@ const char* SegmentTypeName(SegmentType type) {
   return "unknown";
 }
 
-std::ostream& operator<<(std::ostream& os, SegmentType type) {
-  return os << SegmentTypeName(type);
-}
+std::ostream& operator<<(std::ostream& os, SegmentType type) { return os << SegmentTypeName(type); }
 
 }  // namespace core

@@ -10,19 +10,19 @@
 namespace core {
 
 enum class SegmentType : std::uint8_t {
-  kFree,           // Not allocated to any pool (committed or not).
-  kArenaControl,   // The arena's own tables: grain map, land nodes.
-  kManualFixed,    // MFS: fixed-size units.
-  kManualVariable, // MVFF: variable-size blocks.
-  kManualNodeSlice,// NodeSlice: nodes carved into slices.
-  kNursery,        // GC: the youngest generation, being allocated into.
-  kGeneration,     // GC: an older generation.
-  kFromSpace,      // GC: condemned memory being evacuated.
-  kToSpace,        // GC: survivors copied during a collection.
-  kLargeObject,    // GC: non-moving large-object segments.
-  kMarkSweep,      // GC: non-moving mark-sweep segments.
-  kStatic,         // Static data never collected (MLWorks' static space).
-  kStack,          // Stack or root area.
+  kFree,             // Not allocated to any pool (committed or not).
+  kArenaControl,     // The arena's own tables: grain map, land nodes.
+  kManualFixed,      // MFS: fixed-size units.
+  kManualVariable,   // MVFF: variable-size blocks.
+  kManualNodeSlice,  // NodeSlice: nodes carved into slices.
+  kNursery,          // GC: the youngest generation, being allocated into.
+  kGeneration,       // GC: an older generation.
+  kFromSpace,        // GC: condemned memory being evacuated.
+  kToSpace,          // GC: survivors copied during a collection.
+  kLargeObject,      // GC: non-moving large-object segments.
+  kMarkSweep,        // GC: non-moving mark-sweep segments.
+  kStatic,           // Static data never collected (MLWorks' static space).
+  kStack,            // Stack or root area.
 };
 
 inline constexpr int kSegmentTypeCount = static_cast<int>(SegmentType::kStack) + 1;

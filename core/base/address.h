@@ -19,12 +19,8 @@ constexpr bool IsPowerOfTwo(std::size_t x) { return std::has_single_bit(x); }
 
 // `align` must be a power of two.
 constexpr Addr AlignDown(Addr x, std::size_t align) { return x & ~(Addr{align} - 1); }
-constexpr Addr AlignUp(Addr x, std::size_t align) {
-  return (x + (align - 1)) & ~(Addr{align} - 1);
-}
-constexpr bool IsAligned(Addr x, std::size_t align) {
-  return (x & (Addr{align} - 1)) == 0;
-}
+constexpr Addr AlignUp(Addr x, std::size_t align) { return (x + (align - 1)) & ~(Addr{align} - 1); }
+constexpr bool IsAligned(Addr x, std::size_t align) { return (x & (Addr{align} - 1)) == 0; }
 
 // Rounds `size` up to `align`, reporting overflow instead of wrapping.
 constexpr bool SizeAlignUp(std::size_t size, std::size_t align, std::size_t* out) {

@@ -8,8 +8,8 @@ std::ostream& operator<<(std::ostream& os, const CheckResult& check) {
 
 std::string CheckFailureText(const char* file, int line, const char* condition,
                              const std::string& detail) {
-  std::string text = std::string(file) + ":" + std::to_string(line) +
-                     ": invariant failed: " + condition;
+  std::string text =
+      std::string(file) + ":" + std::to_string(line) + ": invariant failed: " + condition;
   if (!detail.empty()) text += " (" + detail + ")";
   return text;
 }

@@ -31,18 +31,19 @@ std::string CheckFailureText(const char* file, int line, const char* condition,
 #define CORE_CHECK(condition) CORE_CHECK_MSG(condition, std::string())
 
 // As CORE_CHECK, adding a detail string (evaluated only on failure).
-#define CORE_CHECK_MSG(condition, detail)                           \
-  do {                                                              \
-    if (!(condition)) [[unlikely]]                                  \
-      return ::core::CheckResult::Fail(::core::CheckFailureText(    \
-          __FILE__, __LINE__, #condition, (detail)));               \
+#define CORE_CHECK_MSG(condition, detail)                                      \
+  do {                                                                         \
+    if (!(condition)) [[unlikely]]                                             \
+      return ::core::CheckResult::Fail(                                        \
+          ::core::CheckFailureText(__FILE__, __LINE__, #condition, (detail))); \
   } while (0)
 
 // Inside a function returning CheckResult: propagate a nested check.
-#define CORE_CHECK_NESTED(expr)                          \
-  do {                                                   \
-    ::core::CheckResult nested_check_ = (expr);          \
-    if (!nested_check_.ok) [[unlikely]] return nested_check_; \
+#define CORE_CHECK_NESTED(expr)                 \
+  do {                                          \
+    ::core::CheckResult nested_check_ = (expr); \
+    if (!nested_check_.ok) [[unlikely]]         \
+      return nested_check_;                     \
   } while (0)
 
 #endif  // CORE_BASE_CHECK_H_

@@ -8,14 +8,14 @@
 
 namespace core {
 
-enum class [[nodiscard]] Res {
-  kOk,           // The operation succeeded.
-  kResource,     // The operating system refused address space.
-  kMemory,       // The core ran out of memory for its own control structures.
-  kCommitLimit,  // Committing more memory would exceed the arena's limit.
-  kParam,        // A parameter is outside the range the operation accepts.
-  kFail,         // The request cannot be satisfied (e.g. nothing fits).
-  kLimit,        // An internal limit (such as a table size) was reached.
+enum class [[nodiscard]] Res{
+    kOk,           // The operation succeeded.
+    kResource,     // The operating system refused address space.
+    kMemory,       // The core ran out of memory for its own control structures.
+    kCommitLimit,  // Committing more memory would exceed the arena's limit.
+    kParam,        // A parameter is outside the range the operation accepts.
+    kFail,         // The request cannot be satisfied (e.g. nothing fits).
+    kLimit,        // An internal limit (such as a table size) was reached.
 };
 
 // One sentence describing `res`, for error messages.

@@ -8,55 +8,45 @@ namespace {
 
 using Node = Cbs::Node;
 
+constexpr int kLeft = Cbs::kLeft;
+constexpr int kRight = Cbs::kRight;
+
 std::size_t SizeOf(const Node* n) { return n->limit - n->base; }
 // The largest block and the height of the subtree rooted at `n`.
 std::size_t SubtreeMax(const Node* n) {
-  return n == nullptr ? 0 : std::max({SizeOf(n), n->left_max, n->right_max});
+  return n == nullptr ? 0 : std::max({SizeOf(n), n->child_max[kLeft], n->child_max[kRight]});
 }
 int SubtreeHeight(const Node* n) {
-  return n == nullptr ? 0 : 1 + std::max(n->left_height, n->right_height);
+  return n == nullptr ? 0 : 1 + std::max(n->child_height[kLeft], n->child_height[kRight]);
 }
 
-void RefreshLeft(Node* n) {
-  n->left_max = SubtreeMax(n->left);
-  n->left_height = static_cast<std::int8_t>(SubtreeHeight(n->left));
-}
-void RefreshRight(Node* n) {
-  n->right_max = SubtreeMax(n->right);
-  n->right_height = static_cast<std::int8_t>(SubtreeHeight(n->right));
+// Recomputes what `n` caches about its child on `side`.
+void Refresh(Node* n, int side) {
+  n->child_max[side] = SubtreeMax(n->child[side]);
+  n->child_height[side] = static_cast<std::int8_t>(SubtreeHeight(n->child[side]));
 }
 
-Node* RotateRight(Node* n) {
-  Node* l = n->left;
-  n->left = l->right;
-  l->right = n;
-  RefreshLeft(n);
-  RefreshRight(l);
-  return l;
-}
-
-Node* RotateLeft(Node* n) {
-  Node* r = n->right;
-  n->right = r->left;
-  r->left = n;
-  RefreshRight(n);
-  RefreshLeft(r);
-  return r;
+// Rotates the subtree at `n` so that its child on `side` becomes its root.
+Node* Rotate(Node* n, int side) {
+  const int other = 1 - side;
+  Node* c = n->child[side];
+  n->child[side] = c->child[other];
+  c->child[other] = n;
+  Refresh(n, side);
+  Refresh(c, other);
+  return c;
 }
 
 // Restores the AVL balance of `n`, whose cached child facts are current and
 // whose children are balanced with heights differing by at most 2.
 Node* Rebalance(Node* n) {
-  const int balance = n->left_height - n->right_height;
-  if (balance > 1) {
-    if (n->left->left_height < n->left->right_height) n->left = RotateLeft(n->left);
-    return RotateRight(n);
-  }
-  if (balance < -1) {
-    if (n->right->right_height < n->right->left_height) n->right = RotateRight(n->right);
-    return RotateLeft(n);
-  }
-  return n;
+  const int balance = n->child_height[kLeft] - n->child_height[kRight];
+  if (balance >= -1 && balance <= 1) return n;
+  const int heavy = balance > 1 ? kLeft : kRight;
+  const int light = 1 - heavy;
+  Node* c = n->child[heavy];
+  if (c->child_height[heavy] < c->child_height[light]) n->child[heavy] = Rotate(c, light);
+  return Rotate(n, heavy);
 }
 
 // The block with the greatest base <= addr, or nullptr.
@@ -65,9 +55,9 @@ const Node* FloorNode(const Node* n, Addr addr) {
   while (n != nullptr) {
     if (n->base <= addr) {
       floor = n;
-      n = n->right;
+      n = n->child[kRight];
     } else {
-      n = n->left;
+      n = n->child[kLeft];
     }
   }
   return floor;
@@ -88,13 +78,13 @@ CheckResult CheckSubtree(const Node* n, Addr low, Addr high, SubtreeFacts* facts
   CORE_CHECK(low <= n->base && n->limit <= high);
   SubtreeFacts left, right;
   // Strict bounds keep blocks apart: adjacent blocks would have coalesced.
-  CORE_CHECK(n->left == nullptr || n->base > 0);
-  CORE_CHECK(n->right == nullptr || n->limit < ~Addr{0});
-  CORE_CHECK_NESTED(CheckSubtree(n->left, low, n->base - 1, &left));
-  CORE_CHECK_NESTED(CheckSubtree(n->right, n->limit + 1, high, &right));
-  CORE_CHECK(n->left_height == left.height && n->right_height == right.height);
+  CORE_CHECK(n->child[kLeft] == nullptr || n->base > 0);
+  CORE_CHECK(n->child[kRight] == nullptr || n->limit < ~Addr{0});
+  CORE_CHECK_NESTED(CheckSubtree(n->child[kLeft], low, n->base - 1, &left));
+  CORE_CHECK_NESTED(CheckSubtree(n->child[kRight], n->limit + 1, high, &right));
+  CORE_CHECK(n->child_height[kLeft] == left.height && n->child_height[kRight] == right.height);
   CORE_CHECK(left.height - right.height <= 1 && right.height - left.height <= 1);
-  CORE_CHECK(n->left_max == left.max_size && n->right_max == right.max_size);
+  CORE_CHECK(n->child_max[kLeft] == left.max_size && n->child_max[kRight] == right.max_size);
   facts->height = 1 + std::max(left.height, right.height);
   facts->max_size = std::max({SizeOf(n), left.max_size, right.max_size});
   facts->total = left.total + right.total + SizeOf(n);
@@ -117,8 +107,8 @@ void Cbs::Clear() {
 
 void Cbs::FreeSubtree(Node* node) {
   if (node == nullptr) return;
-  FreeSubtree(node->left);
-  FreeSubtree(node->right);
+  FreeSubtree(node->child[kLeft]);
+  FreeSubtree(node->child[kRight]);
   nodes_->FreeUnit(node);
 }
 
@@ -130,11 +120,20 @@ struct Cbs::Path {
   void Push(Node* n) { nodes[depth++] = n; }
 };
 
+namespace {
+
+// Which side of `parent` holds `child`.
+int SideOf(const Node* parent, const Node* child) {
+  return parent->child[kLeft] == child ? kLeft : kRight;
+}
+
+}  // namespace
+
 void Cbs::FixMaxUpward(const Path& path, int index) {
   for (int i = index; i > 0; --i) {
     const Node* child = path.nodes[i];
     Node* parent = path.nodes[i - 1];
-    std::size_t& cached = parent->left == child ? parent->left_max : parent->right_max;
+    std::size_t& cached = parent->child_max[SideOf(parent, child)];
     const std::size_t m = SubtreeMax(child);
     if (cached == m) return;  // Nothing above changes.
     cached = m;
@@ -147,10 +146,10 @@ void Cbs::LinkChild(const Path& path, int index, Node* old_child, Node* new_chil
     return;
   }
   Node* parent = path.nodes[index - 1];
-  (parent->left == old_child ? parent->left : parent->right) = new_child;
+  parent->child[SideOf(parent, old_child)] = new_child;
 }
 
-void Cbs::Retrace(const Path& path, int index, bool left, int stop_from) {
+void Cbs::Retrace(const Path& path, int index, int side, int stop_from) {
   // Once a subtree has its old height and maximum (a rotation after an
   // insertion restores both), nothing above it changes, so the walk stops:
   // usually within a few levels.
@@ -158,15 +157,11 @@ void Cbs::Retrace(const Path& path, int index, bool left, int stop_from) {
     Node* n = path.nodes[i];
     const int old_height = SubtreeHeight(n);
     const std::size_t old_max = SubtreeMax(n);
-    if (left) {
-      RefreshLeft(n);
-    } else {
-      RefreshRight(n);
-    }
+    Refresh(n, side);
     Node* r = Rebalance(n);
     if (r != n) LinkChild(path, i, n, r);
     if (i <= stop_from && SubtreeHeight(r) == old_height && SubtreeMax(r) == old_max) return;
-    if (i > 0) left = path.nodes[i - 1]->left == r;
+    if (i > 0) side = SideOf(path.nodes[i - 1], r);
   }
 }
 
@@ -177,53 +172,45 @@ void Cbs::InsertAt(Path& path, Node* node) {
     return;
   }
   Node* parent = path.nodes[path.depth - 1];
-  const bool left = node->base < parent->base;
-  (left ? parent->left : parent->right) = node;
-  Retrace(path, path.depth - 1, left, path.depth - 1);
+  const int side = node->base < parent->base ? kLeft : kRight;
+  parent->child[side] = node;
+  Retrace(path, path.depth - 1, side, path.depth - 1);
 }
 
 void Cbs::InsertNew(Node* node) {
   Path path;
-  for (Node* n = root_; n != nullptr; n = node->base < n->base ? n->left : n->right) {
-    path.Push(n);
-  }
+  for (Node* n = root_; n != nullptr; n = n->child[n->base <= node->base]) path.Push(n);
   InsertAt(path, node);
 }
 
 void Cbs::RemoveAt(Path& path, int index) {
   Node* n = path.nodes[index];
   path.depth = index + 1;
-  if (n->left == nullptr || n->right == nullptr) {
-    const bool left = index > 0 && path.nodes[index - 1]->left == n;
-    LinkChild(path, index, n, n->left != nullptr ? n->left : n->right);
-    if (index > 0) Retrace(path, index - 1, left, index - 1);
+  if (n->child[kLeft] == nullptr || n->child[kRight] == nullptr) {
+    const int side = index > 0 ? SideOf(path.nodes[index - 1], n) : kLeft;
+    LinkChild(path, index, n, n->child[n->child[kLeft] == nullptr]);
+    if (index > 0) Retrace(path, index - 1, side, index - 1);
   } else {
     // The in-order successor (leftmost of the right subtree) takes n's place.
-    Node* successor = n->right;
+    Node* successor = n->child[kRight];
     path.Push(successor);
-    while (successor->left != nullptr) {
-      successor = successor->left;
+    while (successor->child[kLeft] != nullptr) {
+      successor = successor->child[kLeft];
       path.Push(successor);
     }
     const int successor_index = path.depth - 1;
     Node* successor_parent = path.nodes[successor_index - 1];
-    const bool direct = successor_parent == n;
-    if (direct) {
-      n->right = successor->right;
-    } else {
-      successor_parent->left = successor->right;
-    }
+    const int side = successor_parent == n ? kRight : kLeft;
+    successor_parent->child[side] = successor->child[kRight];
     // The successor stands where n stood, with n's cached facts; n's block is
     // gone from that subtree, so retrace at least up to there.
-    successor->left = n->left;
-    successor->right = n->right;
-    successor->left_max = n->left_max;
-    successor->right_max = n->right_max;
-    successor->left_height = n->left_height;
-    successor->right_height = n->right_height;
+    Node moved = *n;
+    moved.base = successor->base;
+    moved.limit = successor->limit;
+    *successor = moved;
     LinkChild(path, index, n, successor);
     path.nodes[index] = successor;
-    Retrace(path, successor_index - 1, /*left=*/!direct, index - 1);
+    Retrace(path, successor_index - 1, side, index - 1);
   }
   nodes_->FreeUnit(n);
   --count_;
@@ -247,7 +234,7 @@ Res Cbs::DeleteAt(Path& path, int index, Range part) {
     node->limit = part.base;
     FixMaxUpward(path, index);
     Node* high = static_cast<Node*>(unit);
-    *high = Node{part.limit, block.limit, 0, 0, nullptr, nullptr, 0, 0};
+    *high = Node{part.limit, block.limit, {0, 0}, {nullptr, nullptr}, {0, 0}};
     InsertNew(high);
   }
   total_size_ -= part.size();
@@ -257,14 +244,18 @@ Res Cbs::DeleteAt(Path& path, int index, Range part) {
 Res Cbs::Insert(Range range, Range* coalesced) {
   if (range.empty()) return Res::kParam;
   // The blocks either side of a new range are both on its search path.
+  // last[side] is where the descent last turned to `side`: turning right
+  // passes a predecessor, turning left a successor.
   Path path;
-  int pred = -1, succ = -1;
+  int last[2] = {-1, -1};
   for (Node* n = root_; n != nullptr;) {
-    const bool go_right = n->base < range.base;
-    (go_right ? pred : succ) = path.depth;
+    const int side = n->base < range.base ? kRight : kLeft;
+    last[side] = path.depth;
     path.Push(n);
-    n = go_right ? n->right : n->left;
+    n = n->child[side];
   }
+  const int pred = last[kRight];
+  const int succ = last[kLeft];
   Node* pred_node = pred >= 0 ? path.nodes[pred] : nullptr;
   Node* succ_node = succ >= 0 ? path.nodes[succ] : nullptr;
   if (pred_node != nullptr && pred_node->limit > range.base) return Res::kFail;
@@ -293,7 +284,7 @@ Res Cbs::Insert(Range range, Range* coalesced) {
     void* unit;
     if (nodes_->AllocUnit(&unit) != Res::kOk) return Res::kMemory;
     Node* node = static_cast<Node*>(unit);
-    *node = Node{range.base, range.limit, 0, 0, nullptr, nullptr, 0, 0};
+    *node = Node{range.base, range.limit, {0, 0}, {nullptr, nullptr}, {0, 0}};
     InsertAt(path, node);
   }
   total_size_ += range.size();
@@ -303,15 +294,17 @@ Res Cbs::Insert(Range range, Range* coalesced) {
 
 Res Cbs::Delete(Range range, Range* old) {
   if (range.empty()) return Res::kParam;
-  // Descend to the block with the greatest base <= range.base.
+  // Descend to the block with the greatest base <= range.base: the last
+  // node from which the descent turned right.
   Path path;
-  int floor = -1;
+  int last[2] = {-1, -1};
   for (Node* n = root_; n != nullptr;) {
-    const bool go_right = n->base <= range.base;
-    floor = go_right ? path.depth : floor;
+    const int side = n->base <= range.base ? kRight : kLeft;
+    last[side] = path.depth;
     path.Push(n);
-    n = go_right ? n->right : n->left;
+    n = n->child[side];
   }
+  const int floor = last[kRight];
   if (floor < 0 || path.nodes[floor]->limit < range.limit) return Res::kFail;
   const Range block = BlockOf(path.nodes[floor]);
   // The containing block is reported on kMemory too: Failover needs it.
@@ -319,8 +312,7 @@ Res Cbs::Delete(Range range, Range* old) {
   return DeleteAt(path, floor, range);
 }
 
-bool Cbs::FinishFind(Path& path, std::size_t size, FindDelete mode, Range* found,
-                     Range* old) {
+bool Cbs::FinishFind(Path& path, std::size_t size, FindDelete mode, Range* found, Range* old) {
   const int index = path.depth - 1;
   const Range block = BlockOf(path.nodes[index]);
   const Range part = FindDeletePart(block, size, mode);
@@ -334,18 +326,17 @@ bool Cbs::FinishFind(Path& path, std::size_t size, FindDelete mode, Range* found
   return true;
 }
 
+// The finds descend towards the lowest (highest) block that fits: towards
+// `near` while that subtree has a large enough block, stopping at a node
+// that fits when it does not. The child is chosen by index, not by branch.
 bool Cbs::FindFirst(std::size_t size, FindDelete mode, Range* found, Range* old) {
   if (size == 0 || SubtreeMax(root_) < size) return false;
   Path path;
   for (Node* n = root_;;) {
     path.Push(n);
-    if (n->left_max >= size) {
-      n = n->left;
-    } else if (SizeOf(n) >= size) {
-      return FinishFind(path, size, mode, found, old);
-    } else {
-      n = n->right;
-    }
+    const bool left_fits = n->child_max[kLeft] >= size;
+    if (!left_fits & (SizeOf(n) >= size)) return FinishFind(path, size, mode, found, old);
+    n = n->child[left_fits ? kLeft : kRight];
   }
 }
 
@@ -354,13 +345,9 @@ bool Cbs::FindLast(std::size_t size, FindDelete mode, Range* found, Range* old) 
   Path path;
   for (Node* n = root_;;) {
     path.Push(n);
-    if (n->right_max >= size) {
-      n = n->right;
-    } else if (SizeOf(n) >= size) {
-      return FinishFind(path, size, mode, found, old);
-    } else {
-      n = n->left;
-    }
+    const bool right_fits = n->child_max[kRight] >= size;
+    if (!right_fits & (SizeOf(n) >= size)) return FinishFind(path, size, mode, found, old);
+    n = n->child[right_fits ? kRight : kLeft];
   }
 }
 
@@ -371,13 +358,9 @@ bool Cbs::FindLargest(std::size_t size, FindDelete mode, Range* found, Range* ol
   Path path;
   for (Node* n = root_;;) {
     path.Push(n);
-    if (n->left_max == largest) {
-      n = n->left;
-    } else if (SizeOf(n) == largest) {
-      return FinishFind(path, size, mode, found, old);
-    } else {
-      n = n->right;
-    }
+    const bool in_left = n->child_max[kLeft] == largest;
+    if (!in_left & (SizeOf(n) == largest)) return FinishFind(path, size, mode, found, old);
+    n = n->child[in_left ? kLeft : kRight];
   }
 }
 
@@ -398,11 +381,11 @@ void Cbs::Iterate(FunctionRef<bool(Range)> visit) const {
   while (n != nullptr || depth > 0) {
     while (n != nullptr) {
       stack[depth++] = n;
-      n = n->left;
+      n = n->child[kLeft];
     }
     n = stack[--depth];
     if (!visit(BlockOf(n))) return;
-    n = n->right;
+    n = n->child[kRight];
   }
 }
 
@@ -419,8 +402,8 @@ CheckResult Cbs::Check() const {
 }
 
 void Cbs::Describe(std::ostream& os) const {
-  os << "Cbs " << count_ << " blocks, " << total_size_ << " bytes, largest "
-     << LargestSize() << ", height " << SubtreeHeight(root_) << "\n";
+  os << "Cbs " << count_ << " blocks, " << total_size_ << " bytes, largest " << LargestSize()
+     << ", height " << SubtreeHeight(root_) << "\n";
   Iterate([&os](Range block) {
     os << "  " << block << "\n";
     return true;

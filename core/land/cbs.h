@@ -22,13 +22,14 @@ class Cbs final : public Land {
   struct alignas(64) Node {
     Addr base;
     Addr limit;
-    std::size_t left_max;   // Largest block in the left subtree (0: none).
-    std::size_t right_max;  // Largest block in the right subtree.
-    Node* left;
-    Node* right;
-    std::int8_t left_height;
-    std::int8_t right_height;
+    // Indexed by side (kLeft, kRight) so that descents choose a child with
+    // an indexed load instead of an unpredictable branch.
+    std::size_t child_max[2];  // Largest block in each child subtree (0: none).
+    Node* child[2];
+    std::int8_t child_height[2];
   };
+  static constexpr int kLeft = 0;
+  static constexpr int kRight = 1;
 
   // `nodes` supplies tree nodes (unit_size() >= sizeof(Node)); it must
   // outlive the Cbs. The Cbs returns every node to it on destruction.
@@ -69,10 +70,10 @@ class Cbs final : public Land {
   Res DeleteAt(Path& path, int index, Range part);
   // Links `new_child` where path.nodes[index] (`old_child`) hangs.
   void LinkChild(const Path& path, int index, Node* old_child, Node* new_child);
-  // The child subtree on side `left` of path.nodes[index] changed shape:
+  // The child subtree on `side` of path.nodes[index] changed shape:
   // restores balance and the cached facts from there upwards, stopping
   // early (where nothing changed) only at levels <= stop_from.
-  void Retrace(const Path& path, int index, bool left, int stop_from);
+  void Retrace(const Path& path, int index, int side, int stop_from);
   // Attaches `node` below the last node of its search path, and rebalances.
   void InsertAt(Path& path, Node* node);
   void InsertNew(Node* node);
@@ -80,8 +81,7 @@ class Cbs final : public Land {
   // successor), and rebalances.
   void RemoveAt(Path& path, int index);
   // Applies `mode` to the block at the end of `path`, filling the out-params.
-  bool FinishFind(Path& path, std::size_t size, FindDelete mode, Range* found,
-                  Range* old);
+  bool FinishFind(Path& path, std::size_t size, FindDelete mode, Range* found, Range* old);
   // Removes every node, returning them to the node allocator.
   void FreeSubtree(Node* node);
 

@@ -4,8 +4,7 @@
 
 namespace core {
 
-Failover::Failover(Land* primary, Land* secondary)
-    : primary_(primary), secondary_(secondary) {}
+Failover::Failover(Land* primary, Land* secondary) : primary_(primary), secondary_(secondary) {}
 
 void Failover::Flush() {
   // Move one block at a time: each move may free or need a primary node.
@@ -53,8 +52,8 @@ Res Failover::Delete(Range range, Range* old) {
 }
 
 template <typename FindFn, typename Better>
-bool Failover::FindIn(std::size_t size, FindDelete mode, Range* found, Range* old,
-                      FindFn find, Better better) {
+bool Failover::FindIn(std::size_t size, FindDelete mode, Range* found, Range* old, FindFn find,
+                      Better better) {
   // Usually the secondary is empty: then one search of the primary does it.
   if (secondary_->BlockCount() == 0) return find.Delete(primary_, size, mode, found, old);
   Range in_primary, in_secondary;
@@ -114,11 +113,10 @@ bool Failover::FindLast(std::size_t size, FindDelete mode, Range* found, Range* 
 }
 
 bool Failover::FindLargest(std::size_t size, FindDelete mode, Range* found, Range* old) {
-  return FindIn(size, mode, found, old, LargestFinder{size},
-                [](Range a, Range b) {
-                  // Of equal sizes, the lower address wins, as in a single land.
-                  return a.size() > b.size() || (a.size() == b.size() && a.base < b.base);
-                });
+  return FindIn(size, mode, found, old, LargestFinder{size}, [](Range a, Range b) {
+    // Of equal sizes, the lower address wins, as in a single land.
+    return a.size() > b.size() || (a.size() == b.size() && a.base < b.base);
+  });
 }
 
 void Failover::Iterate(FunctionRef<bool(Range)> visit) const {
@@ -140,9 +138,7 @@ void Failover::Iterate(FunctionRef<bool(Range)> visit) const {
   while (go_on && i < secondary.size()) go_on = visit(secondary[i++]);
 }
 
-std::size_t Failover::TotalSize() const {
-  return primary_->TotalSize() + secondary_->TotalSize();
-}
+std::size_t Failover::TotalSize() const { return primary_->TotalSize() + secondary_->TotalSize(); }
 
 std::size_t Failover::BlockCount() const {
   return primary_->BlockCount() + secondary_->BlockCount();
@@ -157,8 +153,8 @@ CheckResult Failover::Check() const {
   CheckResult result = CheckResult::Ok();
   Iterate([&](Range r) {
     if (!first && previous.limit > r.base) {
-      result = CheckResult::Fail(CheckFailureText(__FILE__, __LINE__,
-                                                  "blocks of the two lands are disjoint", ""));
+      result = CheckResult::Fail(
+          CheckFailureText(__FILE__, __LINE__, "blocks of the two lands are disjoint", ""));
       return false;
     }
     first = false;

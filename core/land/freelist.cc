@@ -44,8 +44,7 @@ void FreeList::Relink(Addr prev, Addr next) {
 }
 
 Res FreeList::Insert(Range range, Range* coalesced) {
-  if (range.empty() || !IsAligned(range.base, alignment_) ||
-      !IsAligned(range.limit, alignment_)) {
+  if (range.empty() || !IsAligned(range.base, alignment_) || !IsAligned(range.limit, alignment_)) {
     return Res::kParam;
   }
   // Find the blocks either side of `range`.
@@ -98,8 +97,7 @@ void FreeList::DeletePart(Addr prev, Range block, Range part) {
 }
 
 Res FreeList::Delete(Range range, Range* old) {
-  if (range.empty() || !IsAligned(range.base, alignment_) ||
-      !IsAligned(range.limit, alignment_)) {
+  if (range.empty() || !IsAligned(range.base, alignment_) || !IsAligned(range.limit, alignment_)) {
     return Res::kParam;
   }
   Addr prev = 0;
@@ -114,8 +112,8 @@ Res FreeList::Delete(Range range, Range* old) {
   return Res::kFail;
 }
 
-bool FreeList::Finish(Addr prev, Range block, std::size_t size, FindDelete mode,
-                      Range* found, Range* old) {
+bool FreeList::Finish(Addr prev, Range block, std::size_t size, FindDelete mode, Range* found,
+                      Range* old) {
   const Range part = FindDeletePart(block, size, mode);
   if (mode != FindDelete::kNone) DeletePart(prev, block, part);
   if (found != nullptr) *found = part;
@@ -191,8 +189,8 @@ CheckResult FreeList::Check() const {
 }
 
 void FreeList::Describe(std::ostream& os) const {
-  os << "FreeList " << count_ << " blocks, " << total_size_ << " bytes, alignment "
-     << alignment_ << "\n";
+  os << "FreeList " << count_ << " blocks, " << total_size_ << " bytes, alignment " << alignment_
+     << "\n";
   Iterate([&os](Range block) {
     os << "  " << block << "\n";
     return true;

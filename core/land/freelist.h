@@ -43,8 +43,7 @@ class FreeList final : public Land {
   void Relink(Addr prev, Addr next);
   // Removes `part` (at an end of, or all of, block) given its predecessor.
   void DeletePart(Addr prev, Range block, Range part);
-  bool Finish(Addr prev, Range block, std::size_t size, FindDelete mode, Range* found,
-              Range* old);
+  bool Finish(Addr prev, Range block, std::size_t size, FindDelete mode, Range* found, Range* old);
 
   std::size_t alignment_;
   Addr head_ = 0;

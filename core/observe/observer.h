@@ -21,12 +21,9 @@ class Observer {
     (void)range, (void)pool, (void)type;
   }
   // Grains [range) went back to the arena.
-  virtual void OnSegmentReleased(Range range, const Pool* pool) {
-    (void)range, (void)pool;
-  }
+  virtual void OnSegmentReleased(Range range, const Pool* pool) { (void)range, (void)pool; }
   // Grains [range) changed type (e.g. nursery -> from-space).
-  virtual void OnSegmentRetyped(Range range, const Pool* pool, SegmentType from,
-                                SegmentType to) {
+  virtual void OnSegmentRetyped(Range range, const Pool* pool, SegmentType from, SegmentType to) {
     (void)range, (void)pool, (void)from, (void)to;
   }
   // Address space was reserved (true) or released (false) from the OS.

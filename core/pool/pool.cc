@@ -17,8 +17,7 @@ bool Pool::Owns(Range range) const {
   const std::size_t grain = arena_->grain_size();
   for (Addr a = AlignDown(range.base, grain); a < range.limit; a += grain) {
     GrainInfo info;
-    if (!arena_->Lookup(a, &info) || (info.flags & kGrainAllocated) == 0 ||
-        info.pool_id != id_) {
+    if (!arena_->Lookup(a, &info) || (info.flags & kGrainAllocated) == 0 || info.pool_id != id_) {
       return false;
     }
   }

@@ -64,8 +64,8 @@ CheckResult Mfs::Check() const {
     const Addr u = ToAddr(unit);
     auto it = std::upper_bound(segments.begin(), segments.end(), u,
                                [](Addr a, Range r) { return a < r.base; });
-    const bool inside = it != segments.begin() && (it - 1)->Contains(u) &&
-                        (u - (it - 1)->base) % unit_size_ == 0;
+    const bool inside =
+        it != segments.begin() && (it - 1)->Contains(u) && (u - (it - 1)->base) % unit_size_ == 0;
     if (!inside || !seen.insert(u).second || (u >= bump_ && u < limit_)) {
       result = CheckResult::Fail(CheckFailureText(
           __FILE__, __LINE__, "free unit is a carved unit of this pool, listed once", ""));
@@ -75,9 +75,9 @@ CheckResult Mfs::Check() const {
 }
 
 void Mfs::Describe(std::ostream& os) const {
-  os << "MFS pool " << id() << ": unit " << unit_size_ << ", extend by " << extend_by_
-     << ", total " << total_ << ", free " << FreeSize() << ", units in use "
-     << units_in_use() << ", free stack " << free_.count() << "\n";
+  os << "MFS pool " << id() << ": unit " << unit_size_ << ", extend by " << extend_by_ << ", total "
+     << total_ << ", free " << FreeSize() << ", units in use " << units_in_use() << ", free stack "
+     << free_.count() << "\n";
 }
 
 }  // namespace core

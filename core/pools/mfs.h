@@ -14,8 +14,8 @@
 namespace core {
 
 struct MfsOptions {
-  std::size_t unit_size = 0;                     // Rounded up to a word.
-  std::size_t extend_by = std::size_t{64} << 10; // Bytes per arena request.
+  std::size_t unit_size = 0;                      // Rounded up to a word.
+  std::size_t extend_by = std::size_t{64} << 10;  // Bytes per arena request.
   SegmentType type = SegmentType::kManualFixed;
 };
 

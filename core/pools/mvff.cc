@@ -27,8 +27,7 @@ Mvff::Mvff(Arena* arena, const MvffOptions& options)
     : Pool(arena),
       options_(options),
       align_(std::max(kWordSize, options.align)),
-      node_pool_(arena, MfsOptions{sizeof(Cbs::Node),
-                                   NodeExtendBy(options, arena->grain_size()),
+      node_pool_(arena, MfsOptions{sizeof(Cbs::Node), NodeExtendBy(options, arena->grain_size()),
                                    SegmentType::kManualVariable}),
       cbs_(&node_pool_),
       freelist_(align_),
@@ -51,8 +50,8 @@ Res Mvff::Extend(std::size_t size) {
   Range segment;
   Res res = Res::kFail;
   if (options_.extend_by > needed) {
-    res = AcquireSegment(options_.extend_by, SegmentType::kManualVariable,
-                         options_.arena_high, &segment);
+    res = AcquireSegment(options_.extend_by, SegmentType::kManualVariable, options_.arena_high,
+                         &segment);
   }
   if (res != Res::kOk) {
     res = AcquireSegment(needed, SegmentType::kManualVariable, options_.arena_high, &segment);
@@ -102,8 +101,8 @@ void Mvff::Reduce() {
   for (;;) {
     // Releasing d bytes lowers free and total alike, so free <= spare * total
     // needs d >= (free - spare * total) / (1 - spare).
-    const double excess = static_cast<double>(land_.TotalSize()) -
-                          spare * static_cast<double>(total_);
+    const double excess =
+        static_cast<double>(land_.TotalSize()) - spare * static_cast<double>(total_);
     if (excess <= 0 || spare >= 1) return;
     Range block;
     if (!land_.FindLargest(grain, FindDelete::kNone, &block, nullptr)) return;
@@ -165,10 +164,10 @@ CheckResult Mvff::Check() const {
 void Mvff::Describe(std::ostream& os) const {
   os << "MVFF pool " << id() << ": total " << total_ << ", free " << FreeSize() << " in "
      << land_.BlockCount() << " blocks (" << freelist_.BlockCount()
-     << " in the fallback free list), align " << align_ << ", extend by "
-     << options_.extend_by << ", " << (options_.first_fit ? "first" : "last") << " fit, slot "
-     << (options_.slot_high ? "high" : "low") << ", arena " << (options_.arena_high ? "high" : "low")
-     << ", spare " << options_.spare << "\n  ";
+     << " in the fallback free list), align " << align_ << ", extend by " << options_.extend_by
+     << ", " << (options_.first_fit ? "first" : "last") << " fit, slot "
+     << (options_.slot_high ? "high" : "low") << ", arena "
+     << (options_.arena_high ? "high" : "low") << ", spare " << options_.spare << "\n  ";
   node_pool_.Describe(os);
   os << "  ";
   land_.Describe(os);

@@ -21,12 +21,12 @@ namespace core {
 // MPS's MVFF keyword arguments, with MPS's defaults.
 struct MvffOptions {
   std::size_t extend_by = std::size_t{64} << 10;  // Bytes per arena request.
-  std::size_t mean_size = 32;      // Expected block size: sizes the node pool.
-  std::size_t align = 16;          // Block alignment (as malloc's), >= a word.
-  bool first_fit = true;           // Lowest (true) or highest suitable block.
-  bool slot_high = false;          // Carve from the block's high end.
-  bool arena_high = false;         // Ask the arena for high addresses.
-  double spare = 0.75;             // Free fraction kept before returning grains.
+  std::size_t mean_size = 32;                     // Expected block size: sizes the node pool.
+  std::size_t align = 16;                         // Block alignment (as malloc's), >= a word.
+  bool first_fit = true;                          // Lowest (true) or highest suitable block.
+  bool slot_high = false;                         // Carve from the block's high end.
+  bool arena_high = false;                        // Ask the arena for high addresses.
+  double spare = 0.75;                            // Free fraction kept before returning grains.
 };
 
 class Mvff final : public Pool, public BufferedPool {

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
     }
     args.push_back(argv[i]);
   }
-  std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (positional.size() > 1) {
     std::cerr << "workbench " << command->name << ": unexpected argument '" << positional[1]
               << "'\n";

@@ -37,10 +37,9 @@ ABSL_FLAG(std::string, format, "table", "Output format: table, csv or json.");
 
 namespace cli {
 
-const char* const kPoolsFlags[] = {"pools",    "ops",          "live",   "min_size",
-                                   "max_size", "unit_size",    "seed",   "commit_limit",
-                                   "spare",    "client_arena", "mlworks", "describe",
-                                   "format",   nullptr};
+const char* const kPoolsFlags[] = {
+    "pools",        "ops",   "live",         "min_size", "max_size", "unit_size", "seed",
+    "commit_limit", "spare", "client_arena", "mlworks",  "describe", "format",    nullptr};
 
 namespace {
 
@@ -149,8 +148,8 @@ int RunPoolsCommand(std::ostream& out, std::ostream& err) {
     err << "workbench pools: " << format.status().message() << "\n";
     return 2;
   }
-  const Workload w{absl::GetFlag(FLAGS_ops),      absl::GetFlag(FLAGS_live),
-                   absl::GetFlag(FLAGS_min_size), absl::GetFlag(FLAGS_max_size),
+  const Workload w{absl::GetFlag(FLAGS_ops),       absl::GetFlag(FLAGS_live),
+                   absl::GetFlag(FLAGS_min_size),  absl::GetFlag(FLAGS_max_size),
                    absl::GetFlag(FLAGS_unit_size), absl::GetFlag(FLAGS_seed)};
   if (w.min_size == 0 || w.min_size > w.max_size || w.unit_size == 0 || w.live == 0) {
     err << "workbench pools: need 0 < --min_size <= --max_size, --unit_size > 0 and --live > 0\n";
@@ -159,12 +158,12 @@ int RunPoolsCommand(std::ostream& out, std::ostream& err) {
   core::ArenaOptions options =
       absl::GetFlag(FLAGS_mlworks) ? core::ArenaOptions::MlWorks() : core::ArenaOptions{};
   options.spare = absl::GetFlag(FLAGS_spare);
-  if (absl::GetFlag(FLAGS_commit_limit) != 0) options.commit_limit = absl::GetFlag(FLAGS_commit_limit);
+  if (absl::GetFlag(FLAGS_commit_limit) != 0)
+    options.commit_limit = absl::GetFlag(FLAGS_commit_limit);
   const std::uint64_t client_size = absl::GetFlag(FLAGS_client_arena);
 
-  Table table({"pool", "ops", "ns/op", "peak live", "peak footprint", "fragmentation",
-               "pool total", "pool free", "reserve calls", "commit calls", "decommit calls",
-               "error"});
+  Table table({"pool", "ops", "ns/op", "peak live", "peak footprint", "fragmentation", "pool total",
+               "pool free", "reserve calls", "commit calls", "decommit calls", "error"});
   std::ostringstream described;
   int status = 0;
   const std::vector<std::string> names =
@@ -190,7 +189,8 @@ int RunPoolsCommand(std::ostream& out, std::ostream& err) {
       std::unique_ptr<core::NodeSliceTree> tree;
       Subject subject{nullptr, true};
       if (name == "mfs") {
-        owned = std::make_unique<core::Mfs>(arena.get(), core::MfsOptions{.unit_size = w.unit_size});
+        owned =
+            std::make_unique<core::Mfs>(arena.get(), core::MfsOptions{.unit_size = w.unit_size});
         subject.pool = owned.get();
       } else if (name == "mvff") {
         owned = std::make_unique<core::Mvff>(arena.get(), core::MvffOptions{});
@@ -198,8 +198,8 @@ int RunPoolsCommand(std::ostream& out, std::ostream& err) {
       } else if (name == "node-slice") {
         tree = std::make_unique<core::NodeSliceTree>(arena.get());
         core::NodeSliceHandle handle;
-        res = tree->Create(tree->root(), core::NodeSliceOptions{.slice_size = w.unit_size},
-                           &handle);
+        res =
+            tree->Create(tree->root(), core::NodeSliceOptions{.slice_size = w.unit_size}, &handle);
         if (res != core::Res::kOk) {
           err << "workbench pools: cannot create a NodeSlice pool: " << core::ResMessage(res)
               << "\n";

@@ -114,8 +114,7 @@ void Table::WriteJson(std::ostream& os) const {
     os << (r ? ",\n " : "\n ") << "{";
     for (std::size_t c = 0; c < columns_.size(); ++c) {
       const std::string& v = rows_[r][c];
-      os << (c ? ", " : "") << JsonString(columns_[c]) << ": "
-         << (IsNumber(v) ? v : JsonString(v));
+      os << (c ? ", " : "") << JsonString(columns_[c]) << ": " << (IsNumber(v) ? v : JsonString(v));
     }
     os << "}";
   }

@@ -81,8 +81,7 @@ class CountingObserver : public Observer {
     ++released;
     released_bytes += range.size();
   }
-  void OnSegmentRetyped(Range range, const Pool* pool, SegmentType from,
-                        SegmentType to) override {
+  void OnSegmentRetyped(Range range, const Pool* pool, SegmentType from, SegmentType to) override {
     ++retyped;
     last_retype = {range, pool, from, to};
   }
@@ -195,8 +194,7 @@ TEST(ArenaTest, GrowsByChunksAndFitsLargeRequestsInOneChunk) {
   EXPECT_EQ(arena->stats().reserve_calls, 3u);
   // A request larger than a chunk gets a chunk of its own.
   Range big;
-  ASSERT_EQ(arena->Alloc(3 * kMiB + grain, 0, SegmentType::kLargeObject, false, &big),
-            Res::kOk);
+  ASSERT_EQ(arena->Alloc(3 * kMiB + grain, 0, SegmentType::kLargeObject, false, &big), Res::kOk);
   std::memset(ToPointer(big.base), 2, big.size());
   const std::vector<Range> chunks = Chunks(*arena);
   ASSERT_EQ(chunks.size(), 4u);
@@ -206,12 +204,13 @@ TEST(ArenaTest, GrowsByChunksAndFitsLargeRequestsInOneChunk) {
     for (Range s : segments) EXPECT_TRUE(!chunk.Overlaps(s) || chunk.Contains(s));
   }
   EXPECT_EQ(holding, 1);
-  EXPECT_EQ(arena->stats().reserved, 3 * kMiB + [&] {
-    for (Range c : chunks) {
-      if (c.Contains(big)) return c.size();
-    }
-    return std::size_t{0};
-  }());
+  EXPECT_EQ(
+      arena->stats().reserved, 3 * kMiB + [&] {
+        for (Range c : chunks) {
+          if (c.Contains(big)) return c.size();
+        }
+        return std::size_t{0};
+      }());
   ExpectCheck(*arena);
   // Chunks are kept even when empty.
   for (Range s : segments) ASSERT_EQ(arena->Free(s), Res::kOk);
@@ -316,8 +315,7 @@ TEST(ArenaTest, PoolsOwnGrains) {
   Mfs pool_a(arena.get(), MfsOptions{.unit_size = 64});
   Mfs pool_b(arena.get(), MfsOptions{.unit_size = 64});
   Range a, b;
-  ASSERT_EQ(arena->Alloc(2 * grain, pool_a.id(), SegmentType::kManualFixed, false, &a),
-            Res::kOk);
+  ASSERT_EQ(arena->Alloc(2 * grain, pool_a.id(), SegmentType::kManualFixed, false, &a), Res::kOk);
   ASSERT_EQ(arena->Alloc(3 * grain, pool_b.id(), SegmentType::kManualVariable, false, &b),
             Res::kOk);
   EXPECT_EQ(b.base, a.limit);
@@ -368,7 +366,7 @@ TEST(ArenaTest, FreeOfASubRangeLeavesTheRestAsSegments) {
   EXPECT_EQ(segments[0].range, (Range{b, b + 3 * g}));
   EXPECT_EQ(segments[1].range, (Range{b + 5 * g, b + 8 * g}));
   ExpectCheck(*arena);
-  ASSERT_EQ(arena->Free({b, b + g}), Res::kOk);  // The front.
+  ASSERT_EQ(arena->Free({b, b + g}), Res::kOk);              // The front.
   ASSERT_EQ(arena->Free({b + 7 * g, b + 8 * g}), Res::kOk);  // The back.
   segments = PoolSegments(*arena);
   ASSERT_EQ(segments.size(), 2u);
@@ -394,13 +392,13 @@ TEST(ArenaTest, BadFreesAreParamErrors) {
   Range seg;
   ASSERT_EQ(arena->Alloc(2 * g, 0, SegmentType::kStatic, false, &seg), Res::kOk);
   const Range chunk = Chunks(*arena).at(0);
-  EXPECT_EQ(arena->Free({seg.base, seg.base}), Res::kParam);          // Empty.
-  EXPECT_EQ(arena->Free({seg.base + 8, seg.limit}), Res::kParam);     // Unaligned.
-  EXPECT_EQ(arena->Free({seg.base, seg.limit - 8}), Res::kParam);     // Unaligned.
-  EXPECT_EQ(arena->Free({seg.base, seg.limit + g}), Res::kParam);     // Past it.
-  EXPECT_EQ(arena->Free({seg.limit, seg.limit + g}), Res::kParam);    // Free grains.
-  EXPECT_EQ(arena->Free({chunk.base, chunk.base + g}), Res::kParam);  // The header.
-  EXPECT_EQ(arena->Free({chunk.limit, chunk.limit + g}), Res::kParam);  // Outside.
+  EXPECT_EQ(arena->Free({seg.base, seg.base}), Res::kParam);                // Empty.
+  EXPECT_EQ(arena->Free({seg.base + 8, seg.limit}), Res::kParam);           // Unaligned.
+  EXPECT_EQ(arena->Free({seg.base, seg.limit - 8}), Res::kParam);           // Unaligned.
+  EXPECT_EQ(arena->Free({seg.base, seg.limit + g}), Res::kParam);           // Past it.
+  EXPECT_EQ(arena->Free({seg.limit, seg.limit + g}), Res::kParam);          // Free grains.
+  EXPECT_EQ(arena->Free({chunk.base, chunk.base + g}), Res::kParam);        // The header.
+  EXPECT_EQ(arena->Free({chunk.limit, chunk.limit + g}), Res::kParam);      // Outside.
   EXPECT_EQ(arena->Free({chunk.limit - g, chunk.limit + g}), Res::kParam);  // Straddles.
   EXPECT_EQ(arena->stats().in_use, 2 * g);
   ASSERT_EQ(arena->Free(seg), Res::kOk);
@@ -463,7 +461,8 @@ TEST(ArenaTest, SpareIsBoundedAndCanBePurged) {
   auto arena = MakeVirtual(SmallChunks(/*spare=*/0.5));
   const std::size_t g = arena->grain_size();
   std::vector<Range> segments(32);
-  for (Range& r : segments) ASSERT_EQ(arena->Alloc(g, 0, SegmentType::kStatic, false, &r), Res::kOk);
+  for (Range& r : segments)
+    ASSERT_EQ(arena->Alloc(g, 0, SegmentType::kStatic, false, &r), Res::kOk);
   for (Range r : segments) {
     ASSERT_EQ(arena->Free(r), Res::kOk);
     const ArenaStats stats = arena->stats();
@@ -487,7 +486,8 @@ TEST(ArenaTest, SpareIsBoundedAndCanBePurged) {
 
   // SetSpare(0) decommits everything free; SetSpare(1) keeps everything.
   arena->SetSpare(1.0);
-  for (Range& r : segments) ASSERT_EQ(arena->Alloc(g, 0, SegmentType::kStatic, false, &r), Res::kOk);
+  for (Range& r : segments)
+    ASSERT_EQ(arena->Alloc(g, 0, SegmentType::kStatic, false, &r), Res::kOk);
   for (Range r : segments) ASSERT_EQ(arena->Free(r), Res::kOk);
   EXPECT_EQ(arena->stats().spare, 32 * g);
   ExpectCheck(*arena);
@@ -599,8 +599,7 @@ TEST(ArenaTest, ClientArenasAreDeterministic) {
 TEST(ArenaTest, ClientArenaOverAnUnalignedBuffer) {
   Buffer buffer(kMiB);
   std::unique_ptr<Arena> arena;
-  ASSERT_EQ(Arena::CreateClient(buffer.base + 100, kMiB - 100, ArenaOptions{}, &arena),
-            Res::kOk);
+  ASSERT_EQ(Arena::CreateClient(buffer.base + 100, kMiB - 100, ArenaOptions{}, &arena), Res::kOk);
   const std::vector<Range> chunks = Chunks(*arena);
   ASSERT_EQ(chunks.size(), 1u);
   EXPECT_EQ(chunks[0].base, ToAddr(buffer.base) + Page());
@@ -619,8 +618,10 @@ TEST(ArenaTest, DestroyingAnArenaWithManyFreeBlocks) {
     }
     const std::size_t g = arena->grain_size();
     std::vector<Range> segments(20);
-    for (Range& r : segments) ASSERT_EQ(arena->Alloc(g, 0, SegmentType::kStatic, false, &r), Res::kOk);
-    for (std::size_t i = 0; i < segments.size(); i += 2) ASSERT_EQ(arena->Free(segments[i]), Res::kOk);
+    for (Range& r : segments)
+      ASSERT_EQ(arena->Alloc(g, 0, SegmentType::kStatic, false, &r), Res::kOk);
+    for (std::size_t i = 0; i < segments.size(); i += 2)
+      ASSERT_EQ(arena->Free(segments[i]), Res::kOk);
     ExpectCheck(*arena);
     arena.reset();
   }

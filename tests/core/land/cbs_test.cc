@@ -30,9 +30,8 @@ class CbsTest : public ::testing::Test {
     ArenaOptions options;
     options.chunk_size = std::size_t{1} << 20;
     ASSERT_EQ(Arena::CreateVirtual(options, &arena_), Res::kOk);
-    nodes_ = std::make_unique<Mfs>(
-        arena_.get(),
-        MfsOptions{.unit_size = sizeof(Cbs::Node), .extend_by = arena_->grain_size()});
+    nodes_ = std::make_unique<Mfs>(arena_.get(), MfsOptions{.unit_size = sizeof(Cbs::Node),
+                                                            .extend_by = arena_->grain_size()});
     cbs_ = std::make_unique<Cbs>(nodes_.get());
   }
   void TearDown() override {
@@ -59,8 +58,8 @@ TEST_F(CbsTest, EmptyRangesAreParamErrors) {
 
 TEST_F(CbsTest, FindOnEmptyLandFails) {
   Range found{1, 2}, old{3, 4};
-  for (FindDelete mode : {FindDelete::kNone, FindDelete::kLow, FindDelete::kHigh,
-                          FindDelete::kEntire}) {
+  for (FindDelete mode :
+       {FindDelete::kNone, FindDelete::kLow, FindDelete::kHigh, FindDelete::kEntire}) {
     EXPECT_FALSE(cbs_->FindFirst(1, mode, &found, &old));
     EXPECT_FALSE(cbs_->FindLast(1, mode, &found, &old));
     EXPECT_FALSE(cbs_->FindLargest(1, mode, &found, &old));
@@ -93,7 +92,7 @@ TEST_F(CbsTest, OverlappingInsertFails) {
   EXPECT_EQ(cbs_->Insert(R(0x100, 0x200), nullptr), Res::kFail);
   EXPECT_EQ(cbs_->Insert(R(0xf0, 0x101), nullptr), Res::kFail);
   EXPECT_EQ(cbs_->Insert(R(0x1ff, 0x300), nullptr), Res::kFail);
-  EXPECT_EQ(cbs_->Insert(R(0x80, 0x300), nullptr), Res::kFail);  // Covers the block.
+  EXPECT_EQ(cbs_->Insert(R(0x80, 0x300), nullptr), Res::kFail);   // Covers the block.
   EXPECT_EQ(cbs_->Insert(R(0x140, 0x150), nullptr), Res::kFail);  // Inside it.
   EXPECT_EQ(cbs_->TotalSize(), 0x100u);
 }
@@ -108,8 +107,7 @@ TEST_F(CbsTest, DeleteOutsideOneBlockFails) {
   Range old;
   ASSERT_EQ(cbs_->Delete(R(0x140, 0x180), &old), Res::kOk);  // Splits.
   EXPECT_EQ(old, R(0x100, 0x200));
-  EXPECT_EQ(Blocks(*cbs_),
-            (std::vector<Range>{R(0x100, 0x140), R(0x180, 0x200), R(0x300, 0x400)}));
+  EXPECT_EQ(Blocks(*cbs_), (std::vector<Range>{R(0x100, 0x140), R(0x180, 0x200), R(0x300, 0x400)}));
 }
 
 TEST_F(CbsTest, FindsFailWhenNothingFitsAndLeaveTheLandAlone) {
@@ -162,8 +160,7 @@ TEST_F(CbsTest, RunsOutOfNodesWithoutChangingTheLand) {
   EXPECT_EQ(nodes_->AllocUnit(&unit), Res::kCommitLimit);
   EXPECT_EQ(cbs_->Insert(R(0x100, 0x200), nullptr), Res::kMemory);
   EXPECT_EQ(cbs_->BlockCount(), 0u);
-  ASSERT_EQ(arena_->SetCommitLimit(arena_->stats().committed + arena_->grain_size()),
-            Res::kOk);
+  ASSERT_EQ(arena_->SetCommitLimit(arena_->stats().committed + arena_->grain_size()), Res::kOk);
   ASSERT_EQ(cbs_->Insert(R(0x100, 0x200), nullptr), Res::kOk);
   // Use up the rest of the extent's nodes.
   Addr base = 0x1000;

@@ -41,9 +41,8 @@ class FailoverTest : public ::testing::Test {
     ASSERT_EQ(Arena::CreateVirtual(options, &arena_), Res::kOk);
     // No room for any MFS extent until a test raises the limit.
     ASSERT_EQ(arena_->SetCommitLimit(arena_->stats().committed), Res::kOk);
-    nodes_ = std::make_unique<Mfs>(
-        arena_.get(),
-        MfsOptions{.unit_size = sizeof(Cbs::Node), .extend_by = arena_->grain_size()});
+    nodes_ = std::make_unique<Mfs>(arena_.get(), MfsOptions{.unit_size = sizeof(Cbs::Node),
+                                                            .extend_by = arena_->grain_size()});
     cbs_ = std::make_unique<Cbs>(nodes_.get());
     failover_ = std::make_unique<Failover>(cbs_.get(), &freelist_);
   }
@@ -133,8 +132,8 @@ TEST_F(FailoverTest, LaterInsertFlushesTheFreeList) {
   AllowOneMoreExtent();
   ASSERT_EQ(failover_->Insert(Words(30, 32), nullptr), Res::kOk);
   EXPECT_EQ(freelist_.BlockCount(), 0u);
-  EXPECT_EQ(Blocks(*cbs_), (std::vector<Range>{Words(0, 2), Words(10, 12), Words(20, 22),
-                                               Words(30, 32)}));
+  EXPECT_EQ(Blocks(*cbs_),
+            (std::vector<Range>{Words(0, 2), Words(10, 12), Words(20, 22), Words(30, 32)}));
 }
 
 TEST_F(FailoverTest, DeleteInTheMiddleOfACbsBlockWithoutNodesMovesTheFragments) {

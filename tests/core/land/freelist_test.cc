@@ -51,8 +51,8 @@ TEST_F(FreeListTest, EmptyAndMisalignedRangesAreParamErrors) {
 
 TEST_F(FreeListTest, FindOnEmptyLandFails) {
   Range found;
-  for (FindDelete mode : {FindDelete::kNone, FindDelete::kLow, FindDelete::kHigh,
-                          FindDelete::kEntire}) {
+  for (FindDelete mode :
+       {FindDelete::kNone, FindDelete::kLow, FindDelete::kHigh, FindDelete::kEntire}) {
     EXPECT_FALSE(list_.FindFirst(kWordSize, mode, &found, nullptr));
     EXPECT_FALSE(list_.FindLast(kWordSize, mode, &found, nullptr));
     EXPECT_FALSE(list_.FindLargest(kWordSize, mode, &found, nullptr));
@@ -112,7 +112,7 @@ TEST_F(FreeListTest, OneWordBlocksHoldATaggedLink) {
 TEST_F(FreeListTest, DeleteAtEndsLeavingOneWord) {
   ASSERT_EQ(list_.Insert(Words(8, 16), nullptr), Res::kOk);
   ASSERT_EQ(list_.Insert(Words(32, 40), nullptr), Res::kOk);
-  ASSERT_EQ(list_.Delete(Words(8, 15), nullptr), Res::kOk);  // Low end: head moves.
+  ASSERT_EQ(list_.Delete(Words(8, 15), nullptr), Res::kOk);   // Low end: head moves.
   ASSERT_EQ(list_.Delete(Words(33, 40), nullptr), Res::kOk);  // High end.
   EXPECT_EQ(Blocks(list_), (std::vector<Range>{Words(15, 16), Words(32, 33)}));
   EXPECT_EQ(Raw(15), W(32) | 1);

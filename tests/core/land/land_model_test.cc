@@ -229,7 +229,8 @@ void RunModelTest(Land& land, Addr window, bool exact, std::uint64_t seed, int s
       Range found, old;
       const bool ok = DoFind(land, kind, size, mode, &found, &old);
       ASSERT_EQ(ok, !expected.empty())
-          << "find " << static_cast<int>(kind) << " size " << size << "\n" << Describe(land);
+          << "find " << static_cast<int>(kind) << " size " << size << "\n"
+          << Describe(land);
       if (ok) {
         EXPECT_EQ(old, expected) << "find " << static_cast<int>(kind) << " size " << size;
         EXPECT_EQ(found, FindDeletePart(expected, size, mode));
@@ -296,24 +297,23 @@ TEST(LandModelTest, FailoverMatchesBitTableWhileNodesRunOut) {
   Failover failover(&cbs, &freelist);
   int raises = 0;
   bool secondary_used = false;
-  RunModelTest(failover, ToAddr(window.data()), /*exact=*/false, seed, kSteps,
-               [&](std::mt19937_64& rng) {
-                 secondary_used = secondary_used || freelist.BlockCount() != 0;
-                 const auto roll = rng() % 400;
-                 if (roll < 4 && freelist.BlockCount() != 0) {
-                   // Nodes ran out: make room for one more extent of them.
-                   const ArenaStats stats = arena->stats();
-                   ASSERT_EQ(arena->SetCommitLimit(stats.commit_limit + arena->grain_size()),
-                             Res::kOk);
-                   ++raises;
-                 } else if (roll < 20) {
-                   failover.Flush();
-                   const CheckResult check = failover.Check();
-                   ASSERT_TRUE(check.ok) << check.what;
-                 }
-                 const CheckResult check = arena->Check();
-                 ASSERT_TRUE(check.ok) << check.what;
-               });
+  RunModelTest(
+      failover, ToAddr(window.data()), /*exact=*/false, seed, kSteps, [&](std::mt19937_64& rng) {
+        secondary_used = secondary_used || freelist.BlockCount() != 0;
+        const auto roll = rng() % 400;
+        if (roll < 4 && freelist.BlockCount() != 0) {
+          // Nodes ran out: make room for one more extent of them.
+          const ArenaStats stats = arena->stats();
+          ASSERT_EQ(arena->SetCommitLimit(stats.commit_limit + arena->grain_size()), Res::kOk);
+          ++raises;
+        } else if (roll < 20) {
+          failover.Flush();
+          const CheckResult check = failover.Check();
+          ASSERT_TRUE(check.ok) << check.what;
+        }
+        const CheckResult check = arena->Check();
+        ASSERT_TRUE(check.ok) << check.what;
+      });
   EXPECT_TRUE(secondary_used) << "the Cbs never ran out of nodes";
   RecordProperty("limit_raises", raises);
 }

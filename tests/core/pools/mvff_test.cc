@@ -259,8 +259,7 @@ TEST_P(MvffStressTest, RandomSizesAndLifetimes) {
 
 INSTANTIATE_TEST_SUITE_P(
     Policies, MvffStressTest,
-    ::testing::Values(StressCase{"Default", {}},
-                      StressCase{"LastFit", {.first_fit = false}},
+    ::testing::Values(StressCase{"Default", {}}, StressCase{"LastFit", {.first_fit = false}},
                       StressCase{"SlotHigh", {.slot_high = true}},
                       StressCase{"ArenaHigh", {.arena_high = true}},
                       StressCase{"SmallExtendNoSpare", {.extend_by = 4096, .spare = 0.0}},

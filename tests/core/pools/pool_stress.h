@@ -14,7 +14,7 @@ namespace testing_util {
 
 struct PoolStressOptions {
   std::size_t steps = 20000;
-  std::size_t max_live = 1000;    // Live blocks are freed at random beyond this.
+  std::size_t max_live = 1000;  // Live blocks are freed at random beyond this.
   std::size_t min_size = 1;
   std::size_t max_size = 2048;    // Sizes are log-uniform in [min, max].
   std::size_t check_every = 257;  // Steps between pool and arena checks.
