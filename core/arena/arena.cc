@@ -113,6 +113,9 @@ Arena::~Arena() {
 
 Res Arena::Extend(std::size_t size) {
   if (client_) return Res::kResource;
+  // No chunk can hold more than half the address space (this also keeps
+  // the sizing arithmetic below from overflowing).
+  if (size > std::numeric_limits<std::size_t>::max() / 4) return Res::kResource;
   // The chunk must hold `size` usable bytes after its header.
   std::size_t chunk = std::max(chunk_size_, AlignUp(size, grain_size_) + grain_size_);
   for (;;) {

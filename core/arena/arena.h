@@ -71,7 +71,7 @@ struct Segment {
 };
 
 struct ArenaStats {
-  std::uint64_t reserve_calls = 0;   // Chunks reserved from the OS.
+  std::uint64_t reserve_calls = 0;   // Chunks reserved (VM) or adopted (client).
   std::uint64_t release_calls = 0;   // Chunks given back to the OS.
   std::uint64_t commit_calls = 0;    // Ranges committed.
   std::uint64_t decommit_calls = 0;  // Ranges decommitted.
