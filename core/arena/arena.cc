@@ -136,41 +136,64 @@ Res Arena::AddChunk(Addr base, std::size_t size, bool owned) {
   const std::size_t grains = size / grain_size_;
   const std::size_t header = AlignUp(HeaderBytes(grains), grain_size_);
   if (header + grain_size_ > size) return Res::kParam;  // No room for pools.
-  if (header > commit_limit_ - std::min(commit_limit_, stats_.committed)) {
+  // Only the grain table is committed now; the node region follows as the
+  // lands need nodes (EnsureNodeReserve).
+  const std::size_t table = AlignUp(grains * sizeof(GrainInfo), grain_size_);
+  if (table > commit_limit_ - std::min(commit_limit_, stats_.committed)) {
     return Res::kCommitLimit;
   }
-  if (owned && mprotect(ToPointer(base), header, PROT_READ | PROT_WRITE) != 0) {
+  if (owned && mprotect(ToPointer(base), table, PROT_READ | PROT_WRITE) != 0) {
     return Res::kResource;
   }
   auto* chunk = new Chunk{
       {base, base + size}, {base + header, base + size}, reinterpret_cast<GrainInfo*>(base), owned};
   const std::size_t header_grains = header / grain_size_;
+  const std::size_t table_grains = table / grain_size_;
   for (std::size_t i = 0; i < grains; ++i) {
-    chunk->grains[i] =
-        i < header_grains
-            ? GrainInfo{0, SegmentType::kArenaControl,
-                        static_cast<std::uint8_t>(kGrainCommitted | kGrainAllocated), 0}
-            : GrainInfo{0, SegmentType::kFree, 0, 0};
+    GrainInfo& g = chunk->grains[i];
+    if (i >= header_grains) {
+      g = GrainInfo{0, SegmentType::kFree, 0, 0};
+    } else {
+      g = GrainInfo{0, SegmentType::kArenaControl, kGrainAllocated, 0};
+      if (i < table_grains) g.flags |= kGrainCommitted;
+    }
   }
   chunk->grains[0].flags |= kGrainHead;
   const Addr nodes = base + AlignUp(grains * sizeof(GrainInfo), alignof(Cbs::Node));
-  node_store_.AddRegion({nodes, base + HeaderBytes(grains)});
+  node_store_.AddRegion({nodes, base + HeaderBytes(grains)}, base + table);
   chunks_.insert(std::upper_bound(
                      chunks_.begin(), chunks_.end(), chunk,
                      [](const Chunk* a, const Chunk* b) { return a->range.base < b->range.base; }),
                  chunk);
   ++stats_.reserve_calls;
   stats_.reserved += size;
-  stats_.committed += header;
-  stats_.control += header;
+  stats_.committed += table;
+  stats_.control += table;
   ++stats_.commit_calls;
-  Res res = free_land_.Insert(chunk->usable, nullptr);
   if (auto* o = observer_.get()) [[unlikely]] {
     o->OnReserve(chunk->range, true);
-    o->OnCommit({base, base + header}, true);
+    o->OnCommit({base, base + table}, true);
     o->OnSegmentAcquired({base, base + header}, nullptr, SegmentType::kArenaControl);
   }
+  Res res = EnsureNodeReserve(kNodeReserve);
+  if (res == Res::kOk) res = free_land_.Insert(chunk->usable, nullptr);
   return res;
+}
+
+Res Arena::EnsureNodeReserve(std::size_t units) {
+  while (node_store_.available() < units) {
+    Range range;
+    if (!node_store_.NextUncommitted(grain_size_, &range)) return Res::kMemory;
+    if (stats_.committed + range.size() > commit_limit_) {
+      DecommitSpare(stats_.committed + range.size() - commit_limit_);
+      if (stats_.committed + range.size() > commit_limit_) return Res::kCommitLimit;
+    }
+    Res res = CommitRange(range);
+    if (res != Res::kOk) return res;
+    stats_.control += range.size();
+    node_store_.MarkCommitted(range);
+  }
+  return Res::kOk;
 }
 
 Arena::Chunk* Arena::ChunkOf(Addr addr) const {
@@ -259,6 +282,9 @@ Res Arena::Alloc(std::size_t size, std::uint32_t pool_id, SegmentType type, bool
       type == SegmentType::kFree || type == SegmentType::kArenaControl) {
     return Res::kParam;
   }
+  // Enough nodes for this allocation and for frees after it, before any
+  // change, so a failure here leaves the arena as it was.
+  if (Res res = EnsureNodeReserve(2 * kNodeReserve); res != Res::kOk) return res;
   const FindDelete mode = high ? FindDelete::kHigh : FindDelete::kLow;
   Range range;
   bool found = high ? free_land_.FindLast(rounded, mode, &range, nullptr)
@@ -364,6 +390,10 @@ Res Arena::FreeLocked(Range range) {
   if (auto* o = observer_.get()) [[unlikely]] {
     o->OnSegmentReleased(range, PoolOf(pool_id));
   }
+  // Top the node reserve up for the next free; the memory just freed is
+  // spare, so room can be made under the commit limit.
+  Res reserve = EnsureNodeReserve(kNodeReserve);
+  (void)reserve;  // Failing leaves fewer units; the next Alloc tries again.
   TrimSpare(false);
   return res;
 }
@@ -544,7 +574,7 @@ CheckResult Arena::CheckLocked() const {
   CORE_CHECK(spare_fraction_ >= 0 && spare_fraction_ <= 1);
   CORE_CHECK(!chunks_.empty());
   CORE_CHECK(pools_.size() == pool_bytes_.size());
-  std::size_t reserved = 0, committed = 0, free_bytes = 0, spare = 0, in_use = 0;
+  std::size_t reserved = 0, committed = 0, control = 0, free_bytes = 0, spare = 0, in_use = 0;
   std::vector<std::size_t> pool_bytes(pools_.size(), 0);
   const Chunk* previous = nullptr;
   for (const Chunk* chunk : chunks_) {
@@ -561,7 +591,8 @@ CheckResult Arena::CheckLocked() const {
       const bool allocated = (g.flags & kGrainAllocated) != 0;
       if (committed_grain) committed += grain_size_;
       if (a < chunk->usable.base) {
-        CORE_CHECK(allocated && committed_grain && g.type == SegmentType::kArenaControl);
+        CORE_CHECK(allocated && g.type == SegmentType::kArenaControl);
+        if (committed_grain) control += grain_size_;
         continue;
       }
       if (allocated) {
@@ -588,6 +619,7 @@ CheckResult Arena::CheckLocked() const {
     }
   }
   CORE_CHECK(reserved == stats_.reserved);
+  CORE_CHECK(control == stats_.control);
   CORE_CHECK_MSG(committed == stats_.committed,
                  std::to_string(committed) + " != " + std::to_string(stats_.committed));
   CORE_CHECK(free_bytes == free_land_.TotalSize());

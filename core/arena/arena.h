@@ -37,7 +37,7 @@ struct ArenaOptions {
   std::size_t grain_size = 0;
   // Address space reserved per chunk (virtual-memory arenas); a request
   // larger than a chunk gets a chunk of its own.
-  std::size_t chunk_size = std::size_t{64} << 20;
+  std::size_t chunk_size = std::size_t{16} << 20;
   // Align each chunk to its size (MLWorks' 16 MiB spaces are aligned).
   bool align_chunks = false;
   // Total address space the arena may reserve.
@@ -162,6 +162,11 @@ class Arena {
   // Decommits `bytes` (rounded up to grains) of spare memory, or all there is.
   void DecommitSpare(std::size_t bytes);
   void FreeAllLocked(std::uint32_t pool_id);
+  // One arena operation adds at most two blocks across its two lands; keep
+  // this many committed node units ready (twice as many before an Alloc).
+  static constexpr std::size_t kNodeReserve = 4;
+  // Commits header grains until the node store has `units` ready.
+  Res EnsureNodeReserve(std::size_t units);
   std::size_t SpareAllowance() const;
   Res FreeLocked(Range range);
   CheckResult CheckLocked() const;

@@ -531,7 +531,10 @@ TEST(ArenaTest, CountersAndObserver) {
   EXPECT_EQ(observer.releases, 0);
   EXPECT_EQ(observer.acquired, 5);  // Four segments and one chunk header.
   EXPECT_EQ(observer.released, 4);
-  EXPECT_EQ(observer.acquired_bytes - observer.released_bytes, end.control - start.control);
+  // The header segment is acquired whole; its node region is committed only
+  // as the lands need nodes, so control grows by at most the header.
+  EXPECT_GT(end.control, start.control);
+  EXPECT_GE(observer.acquired_bytes - observer.released_bytes, end.control - start.control);
   EXPECT_EQ(observer.retyped, 1);
   EXPECT_EQ(observer.commits, static_cast<int>(end.commit_calls - start.commit_calls));
   EXPECT_EQ(observer.decommits, static_cast<int>(end.decommit_calls - start.decommit_calls));
