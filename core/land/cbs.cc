@@ -326,29 +326,27 @@ bool Cbs::FinishFind(Path& path, std::size_t size, FindDelete mode, Range* found
   return true;
 }
 
-// The finds descend towards the lowest (highest) block that fits: towards
-// `near` while that subtree has a large enough block, stopping at a node
-// that fits when it does not. The child is chosen by index, not by branch.
-bool Cbs::FindFirst(std::size_t size, FindDelete mode, Range* found, Range* old) {
+// First and last fit descend towards the `near` side (left for the lowest
+// block, right for the highest) while that subtree has a large enough
+// block, stopping at a node that fits when it does not.
+bool Cbs::FindNear(int near, std::size_t size, FindDelete mode, Range* found, Range* old) {
   if (size == 0 || SubtreeMax(root_) < size) return false;
+  const int far = 1 - near;
   Path path;
   for (Node* n = root_;;) {
     path.Push(n);
-    const bool left_fits = n->child_max[kLeft] >= size;
-    if (!left_fits & (SizeOf(n) >= size)) return FinishFind(path, size, mode, found, old);
-    n = n->child[left_fits ? kLeft : kRight];
+    const bool near_fits = n->child_max[near] >= size;
+    if (!near_fits & (SizeOf(n) >= size)) return FinishFind(path, size, mode, found, old);
+    n = n->child[near_fits ? near : far];
   }
 }
 
+bool Cbs::FindFirst(std::size_t size, FindDelete mode, Range* found, Range* old) {
+  return FindNear(kLeft, size, mode, found, old);
+}
+
 bool Cbs::FindLast(std::size_t size, FindDelete mode, Range* found, Range* old) {
-  if (size == 0 || SubtreeMax(root_) < size) return false;
-  Path path;
-  for (Node* n = root_;;) {
-    path.Push(n);
-    const bool right_fits = n->child_max[kRight] >= size;
-    if (!right_fits & (SizeOf(n) >= size)) return FinishFind(path, size, mode, found, old);
-    n = n->child[right_fits ? kRight : kLeft];
-  }
+  return FindNear(kRight, size, mode, found, old);
 }
 
 bool Cbs::FindLargest(std::size_t size, FindDelete mode, Range* found, Range* old) {

@@ -80,6 +80,8 @@ class Cbs final : public Land {
   // Unlinks and frees path.nodes[index] (the path may be extended to its
   // successor), and rebalances.
   void RemoveAt(Path& path, int index);
+  // First fit (near = kLeft) or last fit (near = kRight).
+  bool FindNear(int near, std::size_t size, FindDelete mode, Range* found, Range* old);
   // Applies `mode` to the block at the end of `path`, filling the out-params.
   bool FinishFind(Path& path, std::size_t size, FindDelete mode, Range* found, Range* old);
   // Removes every node, returning them to the node allocator.

@@ -51,69 +51,36 @@ Res Failover::Delete(Range range, Range* old) {
   return res;
 }
 
-template <typename FindFn, typename Better>
-bool Failover::FindIn(std::size_t size, FindDelete mode, Range* found, Range* old, FindFn find,
+template <typename Better>
+bool Failover::FindIn(FindFn find, std::size_t size, FindDelete mode, Range* found, Range* old,
                       Better better) {
   // Usually the secondary is empty: then one search of the primary does it.
-  if (secondary_->BlockCount() == 0) return find.Delete(primary_, size, mode, found, old);
+  if (secondary_->BlockCount() == 0) return (primary_->*find)(size, mode, found, old);
+  // Ask both without deleting, then delete from the land whose answer wins.
   Range in_primary, in_secondary;
-  const bool primary_found = find(primary_, &in_primary);
-  const bool secondary_found = find(secondary_, &in_secondary);
+  const bool primary_found = (primary_->*find)(size, FindDelete::kNone, &in_primary, nullptr);
+  const bool secondary_found = (secondary_->*find)(size, FindDelete::kNone, &in_secondary, nullptr);
   if (!primary_found && !secondary_found) return false;
   Land* land = primary_;
   if (!primary_found || (secondary_found && better(in_secondary, in_primary))) {
     land = secondary_;
   }
   // Deleting at the end of (or all of) a block never needs memory.
-  return find.Delete(land, size, mode, found, old);
+  return (land->*find)(size, mode, found, old);
 }
 
-namespace {
-
-// The find operations as values, so FindIn can query without deleting and
-// then delete from the land whose answer wins.
-struct FirstFinder {
-  std::size_t size;
-  bool operator()(Land* land, Range* block) const {
-    return land->FindFirst(size, FindDelete::kNone, block, nullptr);
-  }
-  bool Delete(Land* land, std::size_t s, FindDelete mode, Range* found, Range* old) const {
-    return land->FindFirst(s, mode, found, old);
-  }
-};
-struct LastFinder {
-  std::size_t size;
-  bool operator()(Land* land, Range* block) const {
-    return land->FindLast(size, FindDelete::kNone, block, nullptr);
-  }
-  bool Delete(Land* land, std::size_t s, FindDelete mode, Range* found, Range* old) const {
-    return land->FindLast(s, mode, found, old);
-  }
-};
-struct LargestFinder {
-  std::size_t size;
-  bool operator()(Land* land, Range* block) const {
-    return land->FindLargest(size, FindDelete::kNone, block, nullptr);
-  }
-  bool Delete(Land* land, std::size_t s, FindDelete mode, Range* found, Range* old) const {
-    return land->FindLargest(s, mode, found, old);
-  }
-};
-
-}  // namespace
-
 bool Failover::FindFirst(std::size_t size, FindDelete mode, Range* found, Range* old) {
-  return FindIn(size, mode, found, old, FirstFinder{size},
+  return FindIn(&Land::FindFirst, size, mode, found, old,
                 [](Range a, Range b) { return a.base < b.base; });
 }
 
 bool Failover::FindLast(std::size_t size, FindDelete mode, Range* found, Range* old) {
-  return FindIn(size, mode, found, old, LastFinder{size},
+  return FindIn(&Land::FindLast, size, mode, found, old,
                 [](Range a, Range b) { return a.base > b.base; });
 }
 
 bool Failover::FindLargest(std::size_t size, FindDelete mode, Range* found, Range* old) {
-  return FindIn(size, mode, found, old, LargestFinder{size}, [](Range a, Range b) {
+  return FindIn(&Land::FindLargest, size, mode, found, old, [](Range a, Range b) {
     // Of equal sizes, the lower address wins, as in a single land.
     return a.size() > b.size() || (a.size() == b.size() && a.base < b.base);
   });

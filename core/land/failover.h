@@ -40,9 +40,11 @@ class Failover final : public Land {
   const Land& secondary() const { return *secondary_; }
 
  private:
-  // Picks which land's find answer to take, by `better`, and deletes there.
-  template <typename FindFn, typename Better>
-  bool FindIn(std::size_t size, FindDelete mode, Range* found, Range* old, FindFn find,
+  using FindFn = bool (Land::*)(std::size_t, FindDelete, Range*, Range*);
+  // Runs `find` on both lands, takes the answer `better` prefers, and
+  // deletes there.
+  template <typename Better>
+  bool FindIn(FindFn find, std::size_t size, FindDelete mode, Range* found, Range* old,
               Better better);
 
   Land* primary_;

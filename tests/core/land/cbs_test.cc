@@ -11,18 +11,10 @@
 #include "core/land/land.h"
 #include "core/pools/mfs.h"
 #include "gtest/gtest.h"
+#include "tests/core/land/land_test_util.h"
 
 namespace core {
 namespace {
-
-std::vector<Range> Blocks(const Land& land) {
-  std::vector<Range> blocks;
-  land.Iterate([&blocks](Range r) {
-    blocks.push_back(r);
-    return true;
-  });
-  return blocks;
-}
 
 class CbsTest : public ::testing::Test {
  protected:
@@ -84,7 +76,7 @@ TEST_F(CbsTest, CoalescesWithBothNeighboursAndReturnsTheNode) {
   EXPECT_EQ(coalesced, R(0x100, 0x480));
   ASSERT_EQ(cbs_->Insert(R(0x80, 0x100), &coalesced), Res::kOk);
   EXPECT_EQ(coalesced, R(0x80, 0x480));
-  EXPECT_EQ(Blocks(*cbs_), std::vector<Range>{R(0x80, 0x480)});
+  EXPECT_EQ(BlocksOf(*cbs_), std::vector<Range>{R(0x80, 0x480)});
 }
 
 TEST_F(CbsTest, OverlappingInsertFails) {
@@ -107,7 +99,8 @@ TEST_F(CbsTest, DeleteOutsideOneBlockFails) {
   Range old;
   ASSERT_EQ(cbs_->Delete(R(0x140, 0x180), &old), Res::kOk);  // Splits.
   EXPECT_EQ(old, R(0x100, 0x200));
-  EXPECT_EQ(Blocks(*cbs_), (std::vector<Range>{R(0x100, 0x140), R(0x180, 0x200), R(0x300, 0x400)}));
+  EXPECT_EQ(BlocksOf(*cbs_),
+            (std::vector<Range>{R(0x100, 0x140), R(0x180, 0x200), R(0x300, 0x400)}));
 }
 
 TEST_F(CbsTest, FindsFailWhenNothingFitsAndLeaveTheLandAlone) {
@@ -116,13 +109,13 @@ TEST_F(CbsTest, FindsFailWhenNothingFitsAndLeaveTheLandAlone) {
   }
   const std::size_t largest = cbs_->LargestSize();
   EXPECT_EQ(largest, 0x10u + 99);
-  const std::vector<Range> before = Blocks(*cbs_);
+  const std::vector<Range> before = BlocksOf(*cbs_);
   Range found;
   EXPECT_FALSE(cbs_->FindFirst(largest + 1, FindDelete::kEntire, &found, nullptr));
   EXPECT_FALSE(cbs_->FindLast(largest + 1, FindDelete::kLow, &found, nullptr));
   EXPECT_FALSE(cbs_->FindLargest(largest + 1, FindDelete::kHigh, &found, nullptr));
   EXPECT_FALSE(cbs_->FindFirst(0, FindDelete::kNone, &found, nullptr));  // Size 0.
-  EXPECT_EQ(Blocks(*cbs_), before);
+  EXPECT_EQ(BlocksOf(*cbs_), before);
   // The largest block is the last one; first fit of a size only it fits.
   Range old;
   ASSERT_TRUE(cbs_->FindFirst(largest, FindDelete::kLow, &found, &old));
@@ -168,12 +161,12 @@ TEST_F(CbsTest, RunsOutOfNodesWithoutChangingTheLand) {
     ASSERT_EQ(cbs_->Insert(R(base, base + 0x10), nullptr), Res::kOk);
     base += 0x100;
   }
-  const std::vector<Range> before = Blocks(*cbs_);
+  const std::vector<Range> before = BlocksOf(*cbs_);
   EXPECT_EQ(cbs_->Insert(R(base, base + 0x10), nullptr), Res::kMemory);
   Range old;
   EXPECT_EQ(cbs_->Delete(R(0x140, 0x180), &old), Res::kMemory);
   EXPECT_EQ(old, R(0x100, 0x200));  // Still named, for a Failover.
-  EXPECT_EQ(Blocks(*cbs_), before);
+  EXPECT_EQ(BlocksOf(*cbs_), before);
   // Coalescing and deleting at an end need no node.
   ASSERT_EQ(cbs_->Insert(R(0x200, 0x240), nullptr), Res::kOk);
   ASSERT_EQ(cbs_->Delete(R(0x100, 0x140), nullptr), Res::kOk);

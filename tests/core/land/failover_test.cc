@@ -18,20 +18,12 @@
 #include "core/land/land.h"
 #include "core/pools/mfs.h"
 #include "gtest/gtest.h"
+#include "tests/core/land/land_test_util.h"
 
 namespace core {
 namespace {
 
 constexpr std::size_t kNoLimit = std::numeric_limits<std::size_t>::max();
-
-std::vector<Range> Blocks(const Land& land) {
-  std::vector<Range> blocks;
-  land.Iterate([&blocks](Range r) {
-    blocks.push_back(r);
-    return true;
-  });
-  return blocks;
-}
 
 class FailoverTest : public ::testing::Test {
  protected:
@@ -53,7 +45,7 @@ class FailoverTest : public ::testing::Test {
     EXPECT_TRUE(check.ok) << check.what;
     const CheckResult arena_check = arena_->Check();
     EXPECT_TRUE(arena_check.ok) << arena_check.what;
-    EXPECT_EQ(failover_->BlockCount(), Blocks(*failover_).size());
+    EXPECT_EQ(failover_->BlockCount(), BlocksOf(*failover_).size());
   }
 
   // Room for one more extent of nodes.
@@ -120,7 +112,7 @@ TEST_F(FailoverTest, InsertFailsOverWhenTheCbsHasNoNodes) {
   ASSERT_EQ(arena_->SetCommitLimit(kNoLimit), Res::kOk);
   failover_->Flush();
   EXPECT_EQ(freelist_.BlockCount(), 0u);
-  EXPECT_EQ(Blocks(*cbs_), (std::vector<Range>{Words(0, 8), Words(20, 22)}));
+  EXPECT_EQ(BlocksOf(*cbs_), (std::vector<Range>{Words(0, 8), Words(20, 22)}));
   EXPECT_EQ(nodes_->units_in_use(), 2u);
 }
 
@@ -132,7 +124,7 @@ TEST_F(FailoverTest, LaterInsertFlushesTheFreeList) {
   AllowOneMoreExtent();
   ASSERT_EQ(failover_->Insert(Words(30, 32), nullptr), Res::kOk);
   EXPECT_EQ(freelist_.BlockCount(), 0u);
-  EXPECT_EQ(Blocks(*cbs_),
+  EXPECT_EQ(BlocksOf(*cbs_),
             (std::vector<Range>{Words(0, 2), Words(10, 12), Words(20, 22), Words(30, 32)}));
 }
 
@@ -147,9 +139,9 @@ TEST_F(FailoverTest, DeleteInTheMiddleOfACbsBlockWithoutNodesMovesTheFragments) 
   ASSERT_EQ(failover_->Delete(Words(2, 5), &old), Res::kOk);
   EXPECT_EQ(old, Words(0, 8));
   EXPECT_EQ(cbs_->BlockCount(), cbs_blocks - 1);
-  EXPECT_EQ(Blocks(freelist_), (std::vector<Range>{Words(0, 2), Words(5, 8)}));
+  EXPECT_EQ(BlocksOf(freelist_), (std::vector<Range>{Words(0, 2), Words(5, 8)}));
   EXPECT_EQ(failover_->TotalSize(), total - 3 * kWordSize);
-  const std::vector<Range> blocks = Blocks(*failover_);
+  const std::vector<Range> blocks = BlocksOf(*failover_);
   ASSERT_GE(blocks.size(), 3u);
   EXPECT_EQ(blocks[0], Words(0, 2));  // Iterate merges both lands in order.
   EXPECT_EQ(blocks[1], Words(5, 8));
@@ -170,7 +162,7 @@ TEST_F(FailoverTest, InsertOverlappingABlockInTheFreeListFails) {
   AllowOneMoreExtent();
   UseUpNodes(0);
   // A block in the FreeList, just above the last Cbs block.
-  const std::vector<Range> cbs_blocks = Blocks(*cbs_);
+  const std::vector<Range> cbs_blocks = BlocksOf(*cbs_);
   const Addr top = cbs_blocks.back().limit;
   ASSERT_EQ(failover_->Insert({top + 4 * kWordSize, top + 6 * kWordSize}, nullptr), Res::kOk);
   ASSERT_EQ(freelist_.BlockCount(), 1u);
@@ -189,7 +181,7 @@ TEST_F(FailoverTest, FindsChooseAcrossBothLands) {
   ASSERT_EQ(failover_->Insert(Words(900, 905), nullptr), Res::kOk);
   UseUpNodes(16);
   ASSERT_EQ(failover_->Delete(Words(2, 3), nullptr), Res::kOk);
-  ASSERT_EQ(Blocks(freelist_), (std::vector<Range>{Words(0, 2), Words(3, 8)}));
+  ASSERT_EQ(BlocksOf(freelist_), (std::vector<Range>{Words(0, 2), Words(3, 8)}));
 
   Range found, old;
   ASSERT_TRUE(failover_->FindFirst(kWordSize, FindDelete::kNone, &found, &old));

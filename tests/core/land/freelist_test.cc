@@ -11,18 +11,10 @@
 #include "core/base/result.h"
 #include "core/land/land.h"
 #include "gtest/gtest.h"
+#include "tests/core/land/land_test_util.h"
 
 namespace core {
 namespace {
-
-std::vector<Range> Blocks(const Land& land) {
-  std::vector<Range> blocks;
-  land.Iterate([&blocks](Range r) {
-    blocks.push_back(r);
-    return true;
-  });
-  return blocks;
-}
 
 class FreeListTest : public ::testing::Test {
  protected:
@@ -70,7 +62,7 @@ TEST_F(FreeListTest, OneWordBlocksHoldATaggedLink) {
   ASSERT_EQ(list_.Insert(Words(10, 11), nullptr), Res::kOk);
   ASSERT_EQ(list_.Insert(Words(2, 3), nullptr), Res::kOk);
   ASSERT_EQ(list_.Insert(Words(20, 21), nullptr), Res::kOk);
-  EXPECT_EQ(Blocks(list_), (std::vector<Range>{Words(2, 3), Words(10, 11), Words(20, 21)}));
+  EXPECT_EQ(BlocksOf(list_), (std::vector<Range>{Words(2, 3), Words(10, 11), Words(20, 21)}));
   // A one-word block is just its link to the next block, tagged in bit 0.
   EXPECT_EQ(Raw(2), W(10) | 1);
   EXPECT_EQ(Raw(10), W(20) | 1);
@@ -91,7 +83,7 @@ TEST_F(FreeListTest, OneWordBlocksHoldATaggedLink) {
   Range old;
   ASSERT_EQ(list_.Delete(Words(3, 11), &old), Res::kOk);
   EXPECT_EQ(old, Words(2, 12));
-  EXPECT_EQ(Blocks(list_), (std::vector<Range>{Words(2, 3), Words(11, 12), Words(20, 21)}));
+  EXPECT_EQ(BlocksOf(list_), (std::vector<Range>{Words(2, 3), Words(11, 12), Words(20, 21)}));
   EXPECT_EQ(Raw(2), W(11) | 1);
   EXPECT_EQ(Raw(11), W(20) | 1);
   EXPECT_EQ(list_.TotalSize(), 3 * kWordSize);
@@ -104,7 +96,7 @@ TEST_F(FreeListTest, OneWordBlocksHoldATaggedLink) {
   EXPECT_EQ(found, Words(20, 21));
   ASSERT_TRUE(list_.FindFirst(kWordSize, FindDelete::kHigh, &found, &old));
   EXPECT_EQ(found, Words(2, 3));
-  EXPECT_EQ(Blocks(list_), std::vector<Range>{Words(11, 12)});
+  EXPECT_EQ(BlocksOf(list_), std::vector<Range>{Words(11, 12)});
   ASSERT_EQ(list_.Delete(Words(11, 12), &old), Res::kOk);
   EXPECT_EQ(list_.BlockCount(), 0u);
 }
@@ -114,7 +106,7 @@ TEST_F(FreeListTest, DeleteAtEndsLeavingOneWord) {
   ASSERT_EQ(list_.Insert(Words(32, 40), nullptr), Res::kOk);
   ASSERT_EQ(list_.Delete(Words(8, 15), nullptr), Res::kOk);   // Low end: head moves.
   ASSERT_EQ(list_.Delete(Words(33, 40), nullptr), Res::kOk);  // High end.
-  EXPECT_EQ(Blocks(list_), (std::vector<Range>{Words(15, 16), Words(32, 33)}));
+  EXPECT_EQ(BlocksOf(list_), (std::vector<Range>{Words(15, 16), Words(32, 33)}));
   EXPECT_EQ(Raw(15), W(32) | 1);
   EXPECT_EQ(Raw(32), 1u);
 }

@@ -26,6 +26,7 @@
 #include "core/land/land.h"
 #include "core/pools/mfs.h"
 #include "gtest/gtest.h"
+#include "tests/core/land/land_test_util.h"
 #include "tests/util/seed.h"
 
 namespace core {
@@ -86,15 +87,6 @@ class BitModel {
   Addr base_;
   std::vector<bool> bits_;
 };
-
-std::vector<Range> BlocksOf(const Land& land) {
-  std::vector<Range> blocks;
-  land.Iterate([&blocks](Range r) {
-    blocks.push_back(r);
-    return true;
-  });
-  return blocks;
-}
 
 std::string Describe(const Land& land) {
   std::ostringstream os;
