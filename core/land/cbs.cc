@@ -13,11 +13,13 @@ constexpr int kRight = Cbs::kRight;
 
 std::size_t SizeOf(const Node* n) { return n->limit - n->base; }
 // The largest block and the height of the subtree rooted at `n`.
-std::size_t SubtreeMax(const Node* n) {
-  return n == nullptr ? 0 : std::max({SizeOf(n), n->child_max[kLeft], n->child_max[kRight]});
+inline std::size_t SubtreeMax(const Node* n) {
+  if (n == nullptr) return 0;
+  return std::max(SizeOf(n), std::max(n->child_max[kLeft], n->child_max[kRight]));
 }
-int SubtreeHeight(const Node* n) {
-  return n == nullptr ? 0 : 1 + std::max(n->child_height[kLeft], n->child_height[kRight]);
+inline int SubtreeHeight(const Node* n) {
+  if (n == nullptr) return 0;
+  return 1 + std::max(n->child_height[kLeft], n->child_height[kRight]);
 }
 
 // Recomputes what `n` caches about its child on `side`.
