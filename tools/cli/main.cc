@@ -7,19 +7,24 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "tools/cli/command.h"
 #include "tools/cli/pools_command.h"
+#include "tools/cli/replay_command.h"
 
 namespace {
 
 struct Command {
   const char* name;
+  const char* usage;  // Positional arguments, for the usage line.
   const char* summary;
   const char* const* flags;
-  int (*run)(std::ostream& out, std::ostream& err);
+  cli::CommandFn run;
 };
 
 const Command kCommands[] = {
-    {"pools", cli::kPoolsSummary, cli::kPoolsFlags, cli::RunPoolsCommand},
+    {"pools", "", cli::kPoolsSummary, cli::kPoolsFlags, cli::RunPoolsCommand},
+    {"replay", "TRACE", cli::kReplaySummary, cli::kReplayFlags, cli::RunReplayCommand},
+    {"compare", "TRACE", cli::kCompareSummary, cli::kReplayFlags, cli::RunCompareCommand},
 };
 
 void PrintUsage(std::ostream& os) {
@@ -31,7 +36,8 @@ void PrintUsage(std::ostream& os) {
 }
 
 void PrintCommandHelp(const Command& command, std::ostream& os) {
-  os << "usage: workbench " << command.name << " [--flag=value ...]\n\n"
+  os << "usage: workbench " << command.name << (*command.usage ? " " : "") << command.usage
+     << " [--flag=value ...]\n\n"
      << command.summary << "\n\nflags:\n";
   const auto flags = absl::GetAllFlags();
   for (const char* const* name = command.flags; *name != nullptr; ++name) {
@@ -61,20 +67,24 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Parse the flags after the command name; --help is the command's own.
+  // --policy repeats and its specs hold commas, so it is collected here.
   std::vector<char*> args = {argv[0]};
+  std::vector<std::string> policies;
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       PrintCommandHelp(*command, std::cout);
       return 0;
     }
-    args.push_back(argv[i]);
+    if (std::strncmp(argv[i], "--policy=", 9) == 0) {
+      policies.push_back(argv[i] + 9);
+    } else if (std::strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+      policies.push_back(argv[++i]);
+    } else {
+      args.push_back(argv[i]);
+    }
   }
-  std::vector<char*> positional =
-      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
-  if (positional.size() > 1) {
-    std::cerr << "workbench " << command->name << ": unexpected argument '" << positional[1]
-              << "'\n";
-    return 2;
-  }
-  return command->run(std::cout, std::cerr);
+  std::vector<char*> parsed = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  const cli::CommandArgs command_args{std::vector<std::string>(parsed.begin() + 1, parsed.end()),
+                                      policies};
+  return command->run(command_args, std::cout, std::cerr);
 }

@@ -16,6 +16,7 @@
 #include "core/pools/mfs.h"
 #include "core/pools/mvff.h"
 #include "core/pools/node_slice.h"
+#include "replay/footprint_observer.h"
 #include "tools/cli/table.h"
 
 ABSL_FLAG(std::string, pools, "mfs,mvff,node-slice",
@@ -33,7 +34,6 @@ ABSL_FLAG(std::uint64_t, client_arena, 0,
           "(deterministic addresses) instead of a virtual-memory arena.");
 ABSL_FLAG(bool, mlworks, false, "Use MLWorks' geometry: 16 MiB spaces of 64 KiB grains.");
 ABSL_FLAG(bool, describe, false, "Print each pool's and arena's Describe() after the run.");
-ABSL_FLAG(std::string, format, "table", "Output format: table, csv or json.");
 
 namespace cli {
 
@@ -43,20 +43,7 @@ const char* const kPoolsFlags[] = {
 
 namespace {
 
-// Follows the arena's committed bytes exactly, through commit events.
-class FootprintObserver : public core::Observer {
- public:
-  explicit FootprintObserver(std::size_t committed) : committed_(committed), peak_(committed) {}
-  void OnCommit(core::Range range, bool committed) override {
-    committed_ = committed ? committed_ + range.size() : committed_ - range.size();
-    peak_ = std::max(peak_, committed_);
-  }
-  std::size_t peak() const { return peak_; }
-
- private:
-  std::size_t committed_;
-  std::size_t peak_;
-};
+using replay::FootprintObserver;
 
 struct RunResult {
   std::string pool;
@@ -142,7 +129,11 @@ std::string Fragmentation(const RunResult& r) {
 
 }  // namespace
 
-int RunPoolsCommand(std::ostream& out, std::ostream& err) {
+int RunPoolsCommand(const CommandArgs& args, std::ostream& out, std::ostream& err) {
+  if (!args.positional.empty() || !args.policies.empty()) {
+    err << "workbench pools: takes no arguments or --policy; see --help\n";
+    return 2;
+  }
   absl::StatusOr<TableFormat> format = ParseTableFormat(absl::GetFlag(FLAGS_format));
   if (!format.ok()) {
     err << "workbench pools: " << format.status().message() << "\n";

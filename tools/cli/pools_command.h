@@ -5,6 +5,8 @@
 
 #include <ostream>
 
+#include "tools/cli/command.h"
+
 namespace cli {
 
 // The flags this command reads, for its --help.
@@ -13,7 +15,7 @@ inline constexpr const char* kPoolsSummary =
     "Run a seeded random allocation workload through each pool class and print statistics.";
 
 // Returns the process exit code.
-int RunPoolsCommand(std::ostream& out, std::ostream& err);
+int RunPoolsCommand(const CommandArgs& args, std::ostream& out, std::ostream& err);
 
 }  // namespace cli
 

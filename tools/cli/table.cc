@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+
+ABSL_FLAG(std::string, format, "table", "Output format: table, csv or json.");
 
 namespace cli {
 namespace {

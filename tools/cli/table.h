@@ -7,7 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
+
+// --format, shared by every command that prints a table.
+ABSL_DECLARE_FLAG(std::string, format);
 
 namespace cli {
 

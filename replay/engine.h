@@ -1,0 +1,77 @@
+// The replay engine: feeds a trace's events through a Subject, keeping the
+// object-id -> block table, applying the trace semantics (what a free of an
+// unknown id means, what realloc copies), optionally filling and verifying
+// block contents, and measuring. See replay/DESIGN.md.
+#ifndef REPLAY_ENGINE_H_
+#define REPLAY_ENGINE_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "replay/event.h"
+#include "replay/subject.h"
+#include "replay/trace_io.h"
+
+namespace replay {
+
+struct EngineOptions {
+  // Fill every block with an id-derived pattern; check it on free and
+  // realloc, so an overlap or stray write is reported with its event index.
+  bool verify = false;
+  // Count, skip and report semantically wrong events instead of stopping.
+  bool lenient = false;
+  // Larger ALLOC / REALLOC sizes are semantic errors.
+  std::uint64_t max_size = std::uint64_t{1} << 40;
+  // About this many points in the footprint / live time series.
+  std::size_t samples = 1000;
+};
+
+struct Sample {
+  std::uint64_t event;
+  std::uint64_t live;       // Requested bytes live.
+  std::uint64_t footprint;  // Bytes the allocator holds from the OS.
+};
+
+struct ReplayResult {
+  std::string subject;
+  std::uint64_t events = 0;
+  std::uint64_t per_kind[kEventKindCount] = {};
+  std::uint64_t skipped = 0;                  // Semantic errors skipped (lenient).
+  std::vector<std::string> skipped_examples;  // The first few, in full.
+  double seconds = 0;                         // Dispatch only: decoding excluded.
+  std::uint64_t live = 0;                     // At the end.
+  std::uint64_t peak_live = 0;
+  std::uint64_t peak_footprint = 0;
+  std::uint64_t live_at_peak_footprint = 0;
+  std::uint64_t final_footprint = 0;
+  std::vector<Sample> series;
+  std::vector<std::pair<std::string, std::uint64_t>> counters;
+
+  double ns_per_event() const { return events == 0 ? 0 : seconds * 1e9 / events; }
+  // Johnstone & Wilson: footprint / live - 1 at the moment of peak
+  // footprint, and peak footprint / peak live - 1.
+  double fragmentation_at_peak() const;
+  double peak_to_peak_fragmentation() const;
+};
+
+class Engine {
+ public:
+  Engine(Subject* subject, EngineOptions options) : subject_(subject), options_(options) {}
+
+  // Replays every event of `reader`. A semantic error (strict mode), an
+  // allocation the subject refuses, a verify failure or a reader error stops
+  // the replay with a status naming the file and event index; *result then
+  // holds what was measured up to there.
+  absl::Status Replay(TraceReader& reader, ReplayResult* result);
+
+ private:
+  Subject* subject_;
+  EngineOptions options_;
+};
+
+}  // namespace replay
+
+#endif  // REPLAY_ENGINE_H_

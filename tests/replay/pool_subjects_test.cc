@@ -1,0 +1,104 @@
+#include "replay/pool_subjects.h"
+
+#include <cstring>
+#include <map>
+#include <random>
+
+#include "gtest/gtest.h"
+#include "tests/util/seed.h"
+
+namespace replay {
+namespace {
+
+std::unique_ptr<Subject> Make(const std::string& text) {
+  auto spec = PolicySpec::Parse(text);
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  if (!spec.ok()) return nullptr;
+  auto subject = MakePoolSubject(*spec);
+  EXPECT_TRUE(subject.ok()) << subject.status();
+  return subject.ok() ? std::move(*subject) : nullptr;
+}
+
+class PoolSubjectTest : public ::testing::TestWithParam<const char*> {};
+
+// Random sizes and alignments through each policy: blocks are aligned, do
+// not overlap (contents survive), and the subject checks clean.
+TEST_P(PoolSubjectTest, RandomBlocksAreAlignedAndDisjoint) {
+  auto subject = Make(GetParam());
+  ASSERT_NE(subject, nullptr);
+  std::mt19937_64 random(testing_util::TestSeed());
+  struct Live {
+    std::size_t size, alignment;
+    unsigned char fill;
+  };
+  std::map<void*, Live> live;
+  for (int i = 0; i < 20000; ++i) {
+    if (!live.empty() && (live.size() > 500 || random() % 2 == 0)) {
+      auto it = live.begin();
+      std::advance(it, random() % live.size());
+      const auto* bytes = static_cast<unsigned char*>(it->first);
+      for (std::size_t j = 0; j < it->second.size; ++j) ASSERT_EQ(bytes[j], it->second.fill);
+      subject->Free(it->first, it->second.size, it->second.alignment);
+      live.erase(it);
+    } else {
+      const std::size_t size = 1 + random() % (random() % 8 == 0 ? 20000 : 600);
+      const std::size_t alignment = random() % 16 == 0 ? 64 << (random() % 4) : 16;
+      void* p = subject->Allocate(size, alignment);
+      ASSERT_NE(p, nullptr) << subject->FailureReason();
+      ASSERT_EQ(reinterpret_cast<std::uintptr_t>(p) % alignment, 0u);
+      const auto fill = static_cast<unsigned char>(i);
+      std::memset(p, fill, size);
+      live[p] = {size, alignment, fill};
+    }
+    if (i % 1000 == 0) {
+      ASSERT_TRUE(subject->Check().ok()) << subject->Check();
+    }
+  }
+  EXPECT_GT(subject->PeakFootprint(), 0u);
+  for (auto& [p, l] : live) subject->Free(p, l.size, l.alignment);
+  EXPECT_TRUE(subject->Check().ok()) << subject->Check();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Policies, PoolSubjectTest,
+    ::testing::Values("mvff", "mvff(first_fit=false,slot_high=true,spare=0)",
+                      "mvff(arena=client,client_size=64m)", "mfs-classes",
+                      "mfs-classes(classes=24,40,100;large=mvff(extend_by=16k))",
+                      "node-slice-classes", "mvff(mlworks=true)"));
+
+TEST(PoolSubjectErrorsTest, BadSpecsAreRefusedWithAReason) {
+  struct Case {
+    const char* spec;
+    const char* says;
+  };
+  for (const Case& c :
+       {Case{"slab", "unknown policy 'slab'"},
+        Case{"mvff(colour=red)", "unknown argument 'colour'"},
+        Case{"mvff(align=8)", "use align >= 16"}, Case{"mvff(arena=disk)", "expected vm or client"},
+        Case{"mfs-classes(large=mfs-classes)", "expected mvff(...)"},
+        Case{"mfs-classes(classes=0,99999999)", "classes must be"}}) {
+    auto spec = PolicySpec::Parse(c.spec);
+    ASSERT_TRUE(spec.ok()) << c.spec;
+    auto subject = MakePoolSubject(*spec);
+    ASSERT_FALSE(subject.ok()) << c.spec;
+    EXPECT_NE(subject.status().message().find(c.says), std::string::npos)
+        << c.spec << ": " << subject.status();
+  }
+}
+
+TEST(PoolSubjectErrorsTest, CommitLimitGivesNullAndAReason) {
+  auto subject = Make("mvff(arena=client,client_size=8m,commit_limit=1m)");
+  ASSERT_NE(subject, nullptr);
+  std::vector<void*> blocks;
+  void* p;
+  while ((p = subject->Allocate(10000, 16)) != nullptr) blocks.push_back(p);
+  EXPECT_NE(subject->FailureReason().find("commit limit"), std::string::npos)
+      << subject->FailureReason();
+  EXPECT_LE(subject->PeakFootprint(), std::size_t{1} << 20);
+  for (void* b : blocks) subject->Free(b, 10000, 16);
+  EXPECT_NE(subject->Allocate(10000, 16), nullptr);
+  EXPECT_TRUE(subject->Check().ok());
+}
+
+}  // namespace
+}  // namespace replay

@@ -1,0 +1,110 @@
+#include "tools/cli/replay_command.h"
+
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "replay/isolated_replay.h"
+#include "tools/cli/table.h"
+
+// Collected by main (it repeats, and specs hold commas); defined here for --help.
+ABSL_FLAG(std::string, policy, "",
+          "A pool policy: mvff(first_fit=,slot_high=,arena_high=,extend_by=,mean_size=,align=,"
+          "spare=), mfs-classes(classes=16,32,...;large=mvff(...);extend_by=), "
+          "node-slice-classes(...), each also taking arena=vm|client, client_size=, "
+          "commit_limit=, grain=, chunk=, mlworks=, arena_spare=. Repeat for compare.");
+ABSL_FLAG(bool, verify, false,
+          "Fill every block with an id-derived pattern and check it on free and realloc; also "
+          "check the subject's invariants at the end.");
+ABSL_FLAG(bool, lenient, false,
+          "Count, skip and report semantically wrong events (free of an unknown id, double "
+          "free, absurd size) instead of stopping at the first.");
+ABSL_FLAG(bool, in_process, false,
+          "Replay in this process instead of one child process per policy (for debugging).");
+ABSL_FLAG(std::string, csv, "", "Also write the table as CSV to this file.");
+ABSL_FLAG(std::string, json, "", "Also write the table as JSON to this file.");
+
+
+namespace cli {
+
+const char* const kReplayFlags[] = {"policy", "verify", "lenient", "in_process",
+                                    "format", "csv",    "json",    nullptr};
+
+namespace {
+
+std::string Ratio(double x) { return absl::StrFormat("%.3f", x); }
+
+int Run(const CommandArgs& args, std::vector<std::string> policies, const char* name,
+        std::ostream& out, std::ostream& err) {
+  if (args.positional.size() != 1) {
+    err << "workbench " << name << ": expected one TRACE argument; see --help\n";
+    return 2;
+  }
+  absl::StatusOr<TableFormat> format = ParseTableFormat(absl::GetFlag(FLAGS_format));
+  if (!format.ok()) {
+    err << "workbench " << name << ": " << format.status().message() << "\n";
+    return 2;
+  }
+  const std::string& trace = args.positional[0];
+  replay::EngineOptions options;
+  options.verify = absl::GetFlag(FLAGS_verify);
+  options.lenient = absl::GetFlag(FLAGS_lenient);
+
+  Table table({"policy", "events", "ns/event", "peak live", "peak footprint", "frag at peak",
+               "frag peak/peak", "final footprint", "skipped", "status"});
+  int exit_code = 0;
+  for (const std::string& policy : policies) {
+    replay::PolicyRun run = absl::GetFlag(FLAGS_in_process)
+                                ? replay::ReplayHere(trace, policy, options)
+                                : replay::ReplayInChild(trace, policy, options);
+    const replay::ReplayResult& r = run.result;
+    if (!run.status.ok()) {
+      exit_code = 1;
+      err << "workbench " << name << ": " << policy << ": " << run.status.message() << "\n";
+    }
+    for (const std::string& example : r.skipped_examples) err << "  skipped: " << example << "\n";
+    if (r.skipped > r.skipped_examples.size()) {
+      err << "  ... and " << r.skipped - r.skipped_examples.size() << " more skipped\n";
+    }
+    table.AddRow({policy, absl::StrCat(r.events), absl::StrFormat("%.1f", r.ns_per_event()),
+                  absl::StrCat(r.peak_live), absl::StrCat(r.peak_footprint),
+                  Ratio(r.fragmentation_at_peak()), Ratio(r.peak_to_peak_fragmentation()),
+                  absl::StrCat(r.final_footprint), absl::StrCat(r.skipped),
+                  run.status.ok() ? "ok" : "failed"});
+  }
+  table.Write(out, *format);
+  for (const auto& [path, file_format] :
+       {std::pair{absl::GetFlag(FLAGS_csv), TableFormat::kCsv},
+        std::pair{absl::GetFlag(FLAGS_json), TableFormat::kJson}}) {
+    if (path.empty()) continue;
+    std::ofstream file(path);
+    table.Write(file, file_format);
+    if (!file) {
+      err << "workbench " << name << ": cannot write " << path << "\n";
+      exit_code = 1;
+    }
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+int RunReplayCommand(const CommandArgs& args, std::ostream& out, std::ostream& err) {
+  if (args.policies.size() > 1) {
+    err << "workbench replay: takes one --policy; use 'workbench compare' for several\n";
+    return 2;
+  }
+  return Run(args, args.policies.empty() ? std::vector<std::string>{"mvff"} : args.policies,
+             "replay", out, err);
+}
+
+int RunCompareCommand(const CommandArgs& args, std::ostream& out, std::ostream& err) {
+  if (args.policies.empty()) {
+    err << "workbench compare: give one or more --policy SPEC\n";
+    return 2;
+  }
+  return Run(args, args.policies, "compare", out, err);
+}
+
+}  // namespace cli
