@@ -83,11 +83,14 @@ class ZstdSource final : public ByteSource {
         if (*n == 0) inner_eof_ = true;
         in_ = {buffer_.data(), *n, 0};
       }
+      const std::size_t consumed_before = in_.pos;
       const std::size_t ret = ZSTD_decompressStream(ctx_, &out, &in_);
       if (ZSTD_isError(ret)) {
         return absl::DataLossError(absl::StrCat("zstd: ", ZSTD_getErrorName(ret)));
       }
-      last_ret_ = ret;
+      // A call that moved nothing (at a clean end, after a complete frame)
+      // answers with the next frame's header size: keep the last real answer.
+      if (in_.pos != consumed_before || out.pos != 0) last_ret_ = ret;
       if (out.pos > 0) return out.pos;
       if (in_.pos == in_.size && inner_eof_) {
         if (last_ret_ != 0) {

@@ -22,7 +22,9 @@ namespace {
 
 constexpr std::size_t kMaxReportedErrors = 10;
 
-std::string Quote(absl::string_view s) { return absl::StrCat("\"", absl::Utf8SafeCEscape(s), "\""); }
+std::string Quote(absl::string_view s) {
+  return absl::StrCat("\"", absl::Utf8SafeCEscape(s), "\"");
+}
 
 // A header string value: "quoted, C-escaped" or bare (trimmed).
 bool ParseString(absl::string_view value, std::string* out, std::string* error) {
@@ -93,8 +95,8 @@ std::string ParseEventLine(absl::string_view line, Event* event) {
   std::uint64_t operands[3] = {0, 0, 0};
   for (int i = 0; i < syntax->operands; ++i, ++next) {
     if (next >= tokens.size() || absl::StrContains(tokens[next], '=')) {
-      return absl::StrCat("expected ", syntax->operands, " numbers after '", syntax->name,
-                          "' (", syntax->usage, "), found ", i);
+      return absl::StrCat("expected ", syntax->operands, " numbers after '", syntax->name, "' (",
+                          syntax->usage, "), found ", i);
     }
     if (!ParseNumber(tokens[next], &operands[i])) {
       return absl::StrCat("'", tokens[next], "' is not a number (", syntax->usage, ")");
@@ -171,8 +173,7 @@ std::string ParseEventLine(absl::string_view line, Event* event) {
 
 // Applies a "# key: value" header line; returns "" or what is wrong. Sets
 // *recognised to false (and changes nothing) for comments.
-std::string ParseHeaderLine(absl::string_view line, traces::TraceHeader* header,
-                            bool* recognised) {
+std::string ParseHeaderLine(absl::string_view line, traces::TraceHeader* header, bool* recognised) {
   *recognised = false;
   absl::string_view body = absl::StripAsciiWhitespace(line.substr(1));
   const std::size_t colon = body.find(':');
@@ -197,7 +198,8 @@ std::string ParseHeaderLine(absl::string_view line, traces::TraceHeader* header,
     if (key == "note") header->add_notes(text);
   } else if (key == "capture_time_ns") {
     std::uint64_t t;
-    if (!ParseNumber(value, &t)) return absl::StrCat("capture_time_ns: '", value, "' is not a number");
+    if (!ParseNumber(value, &t))
+      return absl::StrCat("capture_time_ns: '", value, "' is not a number");
     header->set_capture_time_ns(t);
   } else if (key == "page_size") {
     std::uint32_t page;
@@ -223,11 +225,9 @@ std::string ParseHeaderLine(absl::string_view line, traces::TraceHeader* header,
 
 }  // namespace
 
-absl::Status WriteTextTrace(const std::string& in_path, const std::string& out_path) {
+absl::Status WriteTextTrace(const std::string& in_path, std::ostream& out) {
   absl::StatusOr<std::unique_ptr<TraceReader>> reader = TraceReader::Open(in_path);
   if (!reader.ok()) return reader.status();
-  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
-  if (!out) return absl::PermissionDeniedError(absl::StrCat(out_path, ": cannot create"));
   const traces::TraceHeader& h = (*reader)->header();
   out << "# workbench trace, text form (see traces/FORMAT.md)\n";
   out << "# format_version: " << h.format_version() << "\n";
@@ -248,14 +248,21 @@ absl::Status WriteTextTrace(const std::string& in_path, const std::string& out_p
     for (const Event& event : batch) out << event << "\n";
   }
   if (status.ok()) out << "# end: " << (*reader)->events_read() << " events\n";
+  return status;
+}
+
+absl::Status WriteTextTrace(const std::string& in_path, const std::string& out_path) {
+  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+  if (!out) return absl::PermissionDeniedError(absl::StrCat(out_path, ": cannot create"));
+  absl::Status status = WriteTextTrace(in_path, out);
   out.close();
   if (status.ok() && !out) status = absl::DataLossError(absl::StrCat(out_path, ": write error"));
   if (!status.ok()) std::remove(out_path.c_str());
   return status;
 }
 
-absl::Status ImportTextTrace(const std::string& in_path, const std::string& out_path,
-                             bool lenient, TextImportStats* stats) {
+absl::Status ImportTextTrace(const std::string& in_path, const std::string& out_path, bool lenient,
+                             TextImportStats* stats) {
   TextImportStats local;
   if (stats == nullptr) stats = &local;
   *stats = TextImportStats();

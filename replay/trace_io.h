@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,8 @@ class TraceReader {
 
 // The text form: one event per line, '#' comments, lossless both ways.
 absl::Status WriteTextTrace(const std::string& in_path, const std::string& out_path);
+// The same onto a stream (e.g. standard output).
+absl::Status WriteTextTrace(const std::string& in_path, std::ostream& out);
 // With `lenient`, lines that do not parse are skipped and counted, and a
 // summary goes to stderr; otherwise the first one is the error. On error the
 // output file is removed.

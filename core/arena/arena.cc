@@ -287,8 +287,21 @@ Res Arena::Alloc(std::size_t size, std::uint32_t pool_id, SegmentType type, bool
   if (Res res = EnsureNodeReserve(2 * kNodeReserve); res != Res::kOk) return res;
   const FindDelete mode = high ? FindDelete::kHigh : FindDelete::kLow;
   Range range;
-  bool found = high ? free_land_.FindLast(rounded, mode, &range, nullptr)
-                    : free_land_.FindFirst(rounded, mode, &range, nullptr);
+  // Reuse spare (free, committed) memory first: it needs no commit, and
+  // leaving it idle while committing fresh grains would let the footprint
+  // ratchet up to the spare bound. The spare land is a subset of the free
+  // land, so the range is then taken out of the free land too.
+  Range spare;
+  bool found = high ? spare_land_.FindLast(rounded, FindDelete::kNone, &spare, nullptr)
+                    : spare_land_.FindFirst(rounded, FindDelete::kNone, &spare, nullptr);
+  if (found) {
+    range = FindDeletePart(spare, rounded, mode);
+    found = free_land_.Delete(range, nullptr) == Res::kOk;  // Nodes: the reserve.
+  }
+  if (!found) {
+    found = high ? free_land_.FindLast(rounded, mode, &range, nullptr)
+                 : free_land_.FindFirst(rounded, mode, &range, nullptr);
+  }
   if (!found) {
     Res res = Extend(rounded);
     if (res != Res::kOk) return res;

@@ -38,6 +38,40 @@ status=$?
 [[ $status == 1 ]] || fail "exhausted commit limit should exit 1, got $status"
 [[ "$out" == *"commit limit"* ]] || fail "commit-limit failure not reported: $out"
 
+# Traces: gen, dump, compare (each policy in a child), the plot, and errors.
+tmp=${TEST_TMPDIR:-$(mktemp -d)}
+"$workbench" gen --workload=larson --events=20000 --live=100 -o "$tmp/l.trace" >/dev/null ||
+  fail "gen larson exited $?"
+"$workbench" gen --workload=phases --events=20000 --seed=3 -o "$tmp/p.trace.zst" >/dev/null ||
+  fail "gen phases exited $?"
+"$workbench" dump "$tmp/l.trace" >"$tmp/l.txt" || fail "dump exited $?"
+grep -q '^alloc ' "$tmp/l.txt" || fail "dump shows no alloc lines"
+out=$("$workbench" compare "$tmp/p.trace.zst" --policy mvff --policy 'mfs-classes(classes=16,32,64;large=mvff(spare=0.5))' \
+  --plot "$tmp/p.svg" --csv "$tmp/p.csv")
+status=$?
+[[ $status == 0 ]] || fail "compare exited $status: $out"
+[[ $(grep -c ' ok$' <<<"$out") == 2 ]] || fail "compare rows not ok: $out"
+grep -q '<polyline' "$tmp/p.svg" || fail "plot has no lines"
+[[ $(wc -l <"$tmp/p.csv") == 3 ]] || fail "csv rows: $(cat "$tmp/p.csv")"
+"$workbench" gen --workload=random --events=5000 --seed=9 -o "$tmp/a.trace" >/dev/null
+"$workbench" gen --workload=random --events=5000 --seed=9 -o "$tmp/b.trace" >/dev/null
+a=$("$workbench" dump "$tmp/a.trace" | md5sum)
+b=$("$workbench" dump "$tmp/b.trace" | md5sum)
+[[ "$a" == "$b" ]] || fail "gen is not deterministic by seed"
+
+printf 'alloc 1 16\nfree 1\nfree 1\n' >"$tmp/bad.txt"
+"$workbench" import text "$tmp/bad.txt" -o "$tmp/bad.trace" >/dev/null || fail "import of bad.txt"
+err=$("$workbench" replay "$tmp/bad.trace" 2>&1 >/dev/null)
+[[ $? == 1 && "$err" == *"event 2"*"double free"* ]] || fail "double free not reported: $err"
+out=$("$workbench" replay "$tmp/bad.trace" --lenient 2>&1)
+[[ $? == 0 && "$out" == *"skipped:"* ]] || fail "lenient replay: $out"
+err=$("$workbench" compare "$tmp/l.trace" --policy 'mvff(colour=red)' 2>&1 >/dev/null)
+[[ $? == 1 && "$err" == *"unknown argument 'colour'"* ]] || fail "bad policy: $err"
+err=$("$workbench" replay "$tmp/missing.trace" 2>&1 >/dev/null)
+[[ $? == 1 && "$err" == *"missing.trace"* ]] || fail "missing trace: $err"
+"$workbench" gen --workload=nosuch -o "$tmp/x.trace" >/dev/null 2>&1
+[[ $? == 2 && ! -e "$tmp/x.trace" ]] || fail "bad gen workload should exit 2 and leave no file"
+
 if ((failures)); then
   echo "$failures failure(s)" >&2
   exit 1

@@ -10,6 +10,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/pools_command.h"
 #include "tools/cli/replay_command.h"
+#include "tools/cli/trace_commands.h"
 
 namespace {
 
@@ -25,13 +26,18 @@ const Command kCommands[] = {
     {"pools", "", cli::kPoolsSummary, cli::kPoolsFlags, cli::RunPoolsCommand},
     {"replay", "TRACE", cli::kReplaySummary, cli::kReplayFlags, cli::RunReplayCommand},
     {"compare", "TRACE", cli::kCompareSummary, cli::kReplayFlags, cli::RunCompareCommand},
+    {"gen", "", cli::kGenSummary, cli::kGenFlags, cli::RunGenCommand},
+    {"dump", "TRACE", cli::kDumpSummary, cli::kDumpFlags, cli::RunDumpCommand},
+    {"import", "FORMAT IN", cli::kImportSummary, cli::kImportFlags, cli::RunImportCommand},
 };
 
 void PrintUsage(std::ostream& os) {
   os << "usage: workbench COMMAND [--flag=value ...]\n\n"
      << "A memory-management workbench: pools in the Ravenbrook MPS tradition.\n\n"
      << "commands:\n";
-  for (const Command& c : kCommands) os << "  " << c.name << "    " << c.summary << "\n";
+  for (const Command& c : kCommands) {
+    os << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
+  }
   os << "\n'workbench COMMAND --help' lists a command's flags.\n";
 }
 

@@ -18,15 +18,12 @@
 #include "core/pools/node_slice.h"
 #include "replay/footprint_observer.h"
 #include "tools/cli/table.h"
+#include "tools/cli/workload_flags.h"
 
 ABSL_FLAG(std::string, pools, "mfs,mvff,node-slice",
           "Comma-separated pool classes to run: mfs, mvff, node-slice.");
 ABSL_FLAG(std::uint64_t, ops, 1000000, "Allocation and free operations per pool.");
-ABSL_FLAG(std::uint64_t, live, 1000, "Live blocks the workload keeps around.");
-ABSL_FLAG(std::uint64_t, min_size, 8, "Smallest block size (bytes) for variable-size pools.");
-ABSL_FLAG(std::uint64_t, max_size, 2048, "Largest block size (bytes) for variable-size pools.");
 ABSL_FLAG(std::uint64_t, unit_size, 64, "Block size for fixed-size pools (MFS, NodeSlice).");
-ABSL_FLAG(std::uint64_t, seed, 1, "Seed of the workload; the same seed gives the same run.");
 ABSL_FLAG(std::uint64_t, commit_limit, 0, "Arena commit limit in bytes (0: none).");
 ABSL_FLAG(double, spare, 0.75, "Arena spare fraction: free memory kept committed.");
 ABSL_FLAG(std::uint64_t, client_arena, 0,

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "replay/isolated_replay.h"
+#include "tools/cli/svg_plot.h"
 #include "tools/cli/table.h"
 
 // Collected by main (it repeats, and specs hold commas); defined here for --help.
@@ -24,7 +25,8 @@ ABSL_FLAG(bool, in_process, false,
           "Replay in this process instead of one child process per policy (for debugging).");
 ABSL_FLAG(std::string, csv, "", "Also write the table as CSV to this file.");
 ABSL_FLAG(std::string, json, "", "Also write the table as JSON to this file.");
-
+ABSL_FLAG(std::string, plot, "",
+          "Also draw footprint and live bytes over time, and fragmentation, as SVG to this file.");
 
 namespace cli {
 
@@ -54,10 +56,11 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
   Table table({"policy", "events", "ns/event", "peak live", "peak footprint", "frag at peak",
                "frag peak/peak", "final footprint", "skipped", "status"});
   int exit_code = 0;
+  std::vector<replay::PolicyRun> runs;
   for (const std::string& policy : policies) {
-    replay::PolicyRun run = absl::GetFlag(FLAGS_in_process)
-                                ? replay::ReplayHere(trace, policy, options)
-                                : replay::ReplayInChild(trace, policy, options);
+    runs.push_back(absl::GetFlag(FLAGS_in_process) ? replay::ReplayHere(trace, policy, options)
+                                                   : replay::ReplayInChild(trace, policy, options));
+    const replay::PolicyRun& run = runs.back();
     const replay::ReplayResult& r = run.result;
     if (!run.status.ok()) {
       exit_code = 1;
@@ -83,6 +86,16 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
     if (!file) {
       err << "workbench " << name << ": cannot write " << path << "\n";
       exit_code = 1;
+    }
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_plot); !path.empty()) {
+    std::ofstream file(path);
+    file << ComparePlotSvg(trace, runs);
+    if (!file) {
+      err << "workbench " << name << ": cannot write " << path << "\n";
+      exit_code = 1;
+    } else {
+      out << "plot: " << path << "\n";
     }
   }
   return exit_code;

@@ -1,0 +1,548 @@
+// Binary trace round trips (plain, zstd, many chunks, randomized) and one
+// test per error the reader detects, each checking the message names the
+// file, the event index or byte offset, and what was expected.
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "replay/crc32c.h"
+#include "replay/event.h"
+#include "replay/trace_format.h"
+#include "replay/trace_io.h"
+#include "tests/replay/trace_test_util.h"
+#include "tests/util/seed.h"
+
+namespace replay_test {
+namespace {
+
+using replay::Event;
+using replay::EventKind;
+using replay::Flavour;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+Event Alloc(std::uint64_t id, std::uint64_t size) {
+  Event e;
+  e.kind = EventKind::kAlloc;
+  e.id = id;
+  e.size = size;
+  return e;
+}
+
+Event Free(std::uint64_t id) {
+  Event e;
+  e.kind = EventKind::kFree;
+  e.id = id;
+  return e;
+}
+
+// Ten valid events with zero times (as MakeChunk writes them).
+std::vector<Event> TenEvents(std::uint64_t first_id) {
+  std::vector<Event> events;
+  for (std::uint64_t i = 0; i < 5; ++i) {
+    events.push_back(Alloc(first_id + i, 16 * (i + 1)));
+    events.push_back(Free(first_id + i));
+  }
+  return events;
+}
+
+// Reads `bytes` as file `name` and returns the status of the whole read.
+absl::Status ReadBytes(const std::string& bytes, const std::string& name = "bad.trace") {
+  const std::string path = TempPath(name);
+  WriteFile(path, bytes);
+  return ReadTrace(path).status();
+}
+
+TEST(Crc32cTest, KnownVectors) {
+  EXPECT_EQ(replay::Crc32c("123456789", 9), 0xE3069283u);
+  EXPECT_EQ(replay::Crc32c("", 0), 0u);
+  const std::string zeros(32, '\0');
+  EXPECT_EQ(replay::Crc32c(zeros.data(), zeros.size()), 0x8A9136AAu);
+  EXPECT_EQ(replay::Crc32cExtend(replay::Crc32c("1234", 4), "56789", 5), 0xE3069283u);
+}
+
+TEST(EventTest, NamesAndPrinting) {
+  EXPECT_STREQ(replay::EventKindName(EventKind::kRootRemove), "root-remove");
+  EXPECT_STREQ(replay::EventKindName(EventKind::kCollect), "collect");
+  EXPECT_STREQ(replay::FlavourName(Flavour::kNewArray), "new[]");
+  EXPECT_STREQ(replay::FlavourName(Flavour::kPosixMemalign), "posix_memalign");
+  EXPECT_STREQ(replay::FlavourName(Flavour::kRealloc), "realloc");
+  Event e = Alloc(17, 64);
+  e.alignment = 16;
+  e.flavour = Flavour::kCalloc;
+  e.thread = 2;
+  e.time_ns = 1200;
+  e.site = 5;
+  std::ostringstream os;
+  os << e;
+  EXPECT_EQ(os.str(), "alloc 17 64 align=16 flavour=calloc thread=2 t=1200 site=5");
+  Event r;
+  r.kind = EventKind::kRealloc;
+  r.id = 17;
+  r.new_id = 18;
+  r.size = 128;
+  Event s;
+  s.kind = EventKind::kStore;
+  s.id = 5;
+  s.size = 2;
+  s.new_id = 9;
+  Event c;
+  c.kind = EventKind::kCollect;
+  std::ostringstream os2;
+  os2 << r << "|" << s << "|" << c << "|" << Free(3);
+  EXPECT_EQ(os2.str(), "realloc 17 18 128|store 5 2 9|collect|free 3");
+}
+
+TEST(EventTest, EnumsMatchTheProto) {
+  EXPECT_EQ(static_cast<int>(EventKind::kCollect), traces::EVENT_KIND_COLLECT);
+  EXPECT_EQ(static_cast<int>(EventKind::kStore), traces::EVENT_KIND_STORE);
+  EXPECT_EQ(static_cast<int>(EventKind::kDeath), traces::EVENT_KIND_DEATH);
+  EXPECT_EQ(replay::kEventKindCount, traces::EventKind_ARRAYSIZE);
+  EXPECT_EQ(static_cast<int>(Flavour::kPvalloc), traces::FLAVOUR_PVALLOC);
+  EXPECT_EQ(static_cast<int>(Flavour::kRealloc), traces::FLAVOUR_REALLOC);
+  EXPECT_EQ(replay::kFlavourCount, traces::Flavour_ARRAYSIZE);
+}
+
+void ExpectRoundTrip(const std::string& path, const std::vector<Event>& events,
+                     replay::TraceWriterOptions options) {
+  ASSERT_TRUE(WriteTrace(path, FullHeader(), events, options).ok());
+  absl::StatusOr<std::unique_ptr<replay::TraceReader>> reader = replay::TraceReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ((*reader)->header().SerializeAsString(), FullHeader().SerializeAsString());
+  EXPECT_EQ((*reader)->path(), path);
+  std::vector<Event> all;
+  std::vector<Event> batch;
+  std::size_t batches = 0;
+  while (true) {
+    ASSERT_EQ((*reader)->events_read(), all.size());
+    absl::Status s = (*reader)->Next(&batch);
+    ASSERT_TRUE(s.ok()) << s;
+    if (batch.empty()) break;
+    EXPECT_LE(batch.size(), options.events_per_chunk);
+    ++batches;
+    all.insert(all.end(), batch.begin(), batch.end());
+  }
+  EXPECT_EQ(batches, (events.size() + options.events_per_chunk - 1) / options.events_per_chunk);
+  EXPECT_EQ(all, events);
+  // Past the end: still empty and OK.
+  EXPECT_TRUE((*reader)->Next(&batch).ok());
+  EXPECT_TRUE(batch.empty());
+}
+
+TEST(TraceIoTest, RoundTripPlainManyChunks) {
+  std::mt19937_64 rng(1);
+  const std::vector<Event> events = RandomEvents(rng, 5000);
+  const std::string path = TempPath("plain.trace");
+  ExpectRoundTrip(path, events, {.events_per_chunk = 97, .compress = false});
+  EXPECT_THAT(ReadFile(path), StartsWith("WBTRACE\x01"));
+}
+
+TEST(TraceIoTest, RoundTripZstdDetectedByContent) {
+  std::mt19937_64 rng(2);
+  const std::vector<Event> events = RandomEvents(rng, 20000);
+  // By name: .zst compresses by default.
+  const std::string zst = TempPath("x.trace.zst");
+  ExpectRoundTrip(zst, events, {.events_per_chunk = 1000, .compress = false});
+  EXPECT_THAT(ReadFile(zst), StartsWith("\x28\xB5\x2F\xFD"));
+  // By option, under a name that does not say so: detected by the magic number.
+  const std::string hidden = TempPath("compressed.trace");
+  ExpectRoundTrip(hidden, events, {.events_per_chunk = 333, .compress = true});
+  EXPECT_THAT(ReadFile(hidden), StartsWith("\x28\xB5\x2F\xFD"));
+}
+
+TEST(TraceIoTest, EmptyTraceAndOneEventChunks) {
+  ExpectRoundTrip(TempPath("empty.trace"), {}, {.events_per_chunk = 10, .compress = false});
+  ExpectRoundTrip(TempPath("empty.trace.zst"), {}, {.events_per_chunk = 10, .compress = true});
+  ExpectRoundTrip(TempPath("ones.trace"), TenEvents(1), {.events_per_chunk = 1, .compress = false});
+}
+
+TEST(TraceIoTest, AbsentColumnsCostNothing) {
+  // 1000 frees of id 0 with nothing else: every column but kinds is left out.
+  std::vector<Event> events(1000, Free(0));
+  const std::string path = TempPath("zeros.trace");
+  ExpectRoundTrip(path, events, {.events_per_chunk = 1000, .compress = false});
+  EXPECT_LT(ReadFile(path).size(), 1200u);
+}
+
+TEST(TraceIoTest, RandomizedRoundTrip) {
+  const std::uint64_t seed = testing_util::TestSeed();
+  std::mt19937_64 rng(seed);
+  for (int round = 0; round < 20; ++round) {
+    const std::size_t count = std::uniform_int_distribution<std::size_t>(0, 3000)(rng);
+    const std::vector<Event> events = RandomEvents(rng, count);
+    replay::TraceWriterOptions options;
+    options.events_per_chunk = std::uniform_int_distribution<std::size_t>(1, 500)(rng);
+    options.compress = rng() % 2 == 0;
+    SCOPED_TRACE(absl::StrCat("seed=", seed, " round=", round, " events=", count,
+                              " per_chunk=", options.events_per_chunk));
+    ExpectRoundTrip(TempPath("random.trace"), events, options);
+  }
+}
+
+// ---- The writer's own checks.
+
+TEST(TraceWriterTest, RejectsInvalidEventsNamingTheIndex) {
+  const std::string path = TempPath("w.trace");
+  auto writer = replay::TraceWriter::Open(path, FullHeader());
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Write(Alloc(1, 8)).ok());
+  Event bad = Alloc(2, 8);
+  bad.alignment = 24;
+  absl::Status s = (*writer)->Write(bad);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.ToString(), AllOf(HasSubstr(path), HasSubstr("event 1: alignment 24 is not a power of two")));
+  Event sized_free = Free(1);
+  sized_free.size = 12;
+  EXPECT_THAT((*writer)->Write(sized_free).ToString(), HasSubstr("event 1: free has a size 12"));
+  EXPECT_THAT((*writer)->Write(Alloc(3, ~std::uint64_t{0})).ToString(),
+              HasSubstr("event 1: size 18446744073709551615 exceeds the limit 2^48"));
+  ASSERT_TRUE((*writer)->Close().ok());
+  EXPECT_EQ((*writer)->Write(Alloc(4, 8)).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE((*writer)->Close().ok());
+  absl::StatusOr<std::vector<Event>> events = ReadTrace(path);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(*events, std::vector<Event>{Alloc(1, 8)});
+}
+
+TEST(TraceWriterTest, UnwritablePath) {
+  auto writer = replay::TraceWriter::Open("/nonexistent-dir/x.trace", FullHeader());
+  ASSERT_FALSE(writer.ok());
+  EXPECT_THAT(writer.status().ToString(), HasSubstr("/nonexistent-dir/x.trace"));
+}
+
+TEST(TraceWriterTest, DestroyedWithoutCloseLeavesNoFooter) {
+  const std::string path = TempPath("unclosed.trace");
+  {
+    auto writer = replay::TraceWriter::Open(path, FullHeader(), {.events_per_chunk = 4});
+    ASSERT_TRUE(writer.ok());
+    for (const Event& e : TenEvents(1)) ASSERT_TRUE((*writer)->Write(e).ok());
+  }
+  absl::Status s = ReadTrace(path).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.ToString(), AllOf(HasSubstr(path), HasSubstr("event 8: the file ends without a footer")));
+}
+
+// ---- Reader errors. Each builds a bad file and checks the message.
+
+// A valid two-chunk trace (events 0-9 and 10-19) built by hand.
+RawTrace ValidRaw() {
+  std::vector<Event> all = TenEvents(1);
+  const std::vector<Event> second = TenEvents(100);
+  all.insert(all.end(), second.begin(), second.end());
+  RawTrace raw;
+  raw.Header(FullHeader()).Chunk(MakeChunk(0, TenEvents(1))).Chunk(MakeChunk(10, second));
+  raw.Footer(MakeFooter(all, 2));
+  return raw;
+}
+
+TEST(TraceReaderTest, HandBuiltTraceIsValid) {
+  const std::string path = TempPath("good.trace");
+  WriteFile(path, ValidRaw().bytes());
+  absl::StatusOr<std::vector<Event>> events = ReadTrace(path);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->size(), 20u);
+}
+
+TEST(TraceReaderTest, MissingFile) {
+  absl::Status s = ReadTrace("/nonexistent/missing.trace").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(s.ToString(), HasSubstr("/nonexistent/missing.trace: no such file"));
+}
+
+TEST(TraceReaderTest, WrongMagic) {
+  std::string bytes = ValidRaw().bytes();
+  bytes[0] = 'X';
+  absl::Status s = ReadBytes(bytes, "magic.trace");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.ToString(), AllOf(HasSubstr("magic.trace: byte 0: not a workbench trace"),
+                                 HasSubstr("expected the magic \"WBTRACE\"")));
+  EXPECT_THAT(ReadBytes("").ToString(), HasSubstr("byte 0: not a workbench trace"));
+  EXPECT_THAT(ReadBytes("# a text trace\nalloc 1 2\n").ToString(), HasSubstr("ImportTextTrace"));
+}
+
+TEST(TraceReaderTest, UnsupportedVersion) {
+  RawTrace raw(99);
+  raw.Header(FullHeader());
+  absl::Status s = ReadBytes(raw.bytes(), "v99.trace");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.ToString(),
+              HasSubstr("v99.trace: byte 7: unsupported format version 99 (this reader supports "
+                        "version 1)"));
+  traces::TraceHeader header = FullHeader();
+  header.set_format_version(99);
+  s = ReadBytes(RawTrace().Header(header).bytes(), "h99.trace");
+  EXPECT_THAT(s.ToString(), HasSubstr("h99.trace: byte 8: header: unsupported format_version 99"));
+}
+
+TEST(TraceReaderTest, TruncatedAtEveryOffset) {
+  std::mt19937_64 rng(3);
+  const std::string path = TempPath("t.trace");
+  ASSERT_TRUE(WriteTrace(path, FullHeader(), RandomEvents(rng, 50), {.events_per_chunk = 16}).ok());
+  const std::string bytes = ReadFile(path);
+  for (std::size_t size = 0; size < bytes.size(); ++size) {
+    absl::Status s = ReadBytes(bytes.substr(0, size), "cut.trace");
+    ASSERT_FALSE(s.ok()) << "truncated to " << size;
+    EXPECT_THAT(s.ToString(), HasSubstr("cut.trace: ")) << s;
+    if (size >= 8) {
+      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << "truncated to " << size << ": " << s;
+      EXPECT_THAT(s.ToString(), testing::AnyOf(HasSubstr("truncated"), HasSubstr("without a footer")))
+          << s;
+    }
+  }
+  // The exact messages at three places.
+  EXPECT_THAT(ReadBytes(bytes.substr(0, 5)).ToString(), HasSubstr("byte 5: truncated file"));
+  EXPECT_THAT(ReadBytes(bytes.substr(0, bytes.size() - 2)).ToString(),
+              HasSubstr("truncated footer record after event 50: the file ends inside its 4-byte "
+                        "checksum"));
+}
+
+TEST(TraceReaderTest, TruncatedZstdAtManyOffsets) {
+  std::mt19937_64 rng(4);
+  const std::string path = TempPath("t.trace.zst");
+  ASSERT_TRUE(WriteTrace(path, FullHeader(), RandomEvents(rng, 500), {.events_per_chunk = 64}).ok());
+  const std::string bytes = ReadFile(path);
+  for (std::size_t size = 4; size < bytes.size(); size += 1 + size / 50) {
+    absl::Status s = ReadBytes(bytes.substr(0, size), "cut.trace.zst");
+    ASSERT_FALSE(s.ok()) << "truncated to " << size;
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_THAT(s.ToString(), HasSubstr("cut.trace.zst: decompressed byte ")) << s;
+  }
+  EXPECT_THAT(ReadBytes(bytes.substr(0, bytes.size() - 1)).ToString(),
+              HasSubstr("zstd: the compressed stream ends inside a frame"));
+}
+
+TEST(TraceReaderTest, EveryFlippedByteIsCaught) {
+  std::mt19937_64 rng(5);
+  const std::string path = TempPath("f.trace");
+  ASSERT_TRUE(WriteTrace(path, FullHeader(), RandomEvents(rng, 40), {.events_per_chunk = 16}).ok());
+  const std::string bytes = ReadFile(path);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    for (unsigned char mask : {0x01, 0x80, 0xFF}) {
+      std::string bad = bytes;
+      bad[i] = static_cast<char>(bad[i] ^ mask);
+      absl::Status s = ReadBytes(bad, "flip.trace");
+      ASSERT_FALSE(s.ok()) << "byte " << i << " ^ " << int{mask};
+      EXPECT_THAT(s.ToString(), HasSubstr("flip.trace: ")) << s;
+    }
+  }
+}
+
+TEST(TraceReaderTest, FlippedBytesInZstdAreCaught) {
+  std::mt19937_64 rng(6);
+  const std::string path = TempPath("f.trace.zst");
+  ASSERT_TRUE(WriteTrace(path, FullHeader(), RandomEvents(rng, 300)).ok());
+  const std::string bytes = ReadFile(path);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(bad[i] ^ 0x10);
+    absl::Status s = ReadBytes(bad, "flip.trace.zst");
+    ASSERT_FALSE(s.ok()) << "byte " << i;
+    EXPECT_THAT(s.ToString(), HasSubstr("flip.trace.zst: ")) << s;
+  }
+}
+
+TEST(TraceReaderTest, ChecksumMismatch) {
+  std::string bytes = ValidRaw().bytes();
+  const std::size_t header_size = FullHeader().ByteSizeLong();
+  // Magic (8), type (1), length (2 bytes for > 127), then the payload.
+  ASSERT_GT(header_size, 127u);
+  bytes[8 + 1 + 2 + 5] ^= 0x20;
+  absl::Status s = ReadBytes(bytes, "crc.trace");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.ToString(), AllOf(HasSubstr("crc.trace: byte 8: header record checksum mismatch"),
+                                 HasSubstr("(expected 0x"), HasSubstr(", found 0x")));
+}
+
+TEST(TraceReaderTest, UnknownRecordTypeAndOversizedRecord) {
+  RawTrace raw;
+  raw.Header(FullHeader()).Record(7, "xyz");
+  EXPECT_THAT(ReadBytes(raw.bytes()).ToString(),
+              HasSubstr("unknown record type 0x07 after event 0 (expected 1 header, 2 chunk or 3 "
+                        "footer)"));
+  RawTrace huge;
+  huge.Header(FullHeader()).Raw(std::string("\x02\xff\xff\xff\xff\x0f", 6));
+  EXPECT_THAT(ReadBytes(huge.bytes()).ToString(),
+              HasSubstr("the chunk record claims 4294967295 payload bytes"));
+  RawTrace overflow;
+  overflow.Header(FullHeader()).Raw(std::string("\x02") + std::string(10, '\xff') + "\x01");
+  EXPECT_THAT(ReadBytes(overflow.bytes()).ToString(), HasSubstr("varint overflow"));
+}
+
+TEST(TraceReaderTest, RecordsInTheWrongOrder) {
+  EXPECT_THAT(ReadBytes(RawTrace().Chunk(MakeChunk(0, TenEvents(1))).bytes()).ToString(),
+              HasSubstr("byte 8: expected the header record, found a chunk record"));
+  EXPECT_THAT(ReadBytes(RawTrace().bytes()).ToString(),
+              HasSubstr("byte 8: truncated file: it ends before the header record"));
+  RawTrace two;
+  two.Header(FullHeader()).Chunk(MakeChunk(0, TenEvents(1))).Header(FullHeader());
+  EXPECT_THAT(ReadBytes(two.bytes()).ToString(), HasSubstr("event 10: a second header record"));
+}
+
+TEST(TraceReaderTest, ProtobufParseFailure) {
+  RawTrace raw;
+  raw.Header(FullHeader()).Record(2, "\xff\xff\xff\xff");
+  absl::Status s = ReadBytes(raw.bytes(), "parse.trace");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.ToString(), HasSubstr("event 0: chunk 0 does not parse as a traces.EventChunk"));
+  EXPECT_THAT(ReadBytes(RawTrace().Record(1, "\x0a\x05").bytes()).ToString(),
+              HasSubstr("byte 8: the header record does not parse as a traces.TraceHeader"));
+  RawTrace footer;
+  footer.Header(FullHeader()).Record(3, "\x08");
+  EXPECT_THAT(ReadBytes(footer.bytes()).ToString(),
+              HasSubstr("footer record does not parse as a traces.TraceFooter"));
+}
+
+TEST(TraceReaderTest, ColumnLengthMismatch) {
+  traces::EventChunk second = MakeChunk(10, TenEvents(100));
+  second.mutable_sizes()->RemoveLast();
+  RawTrace raw;
+  raw.Header(FullHeader()).Chunk(MakeChunk(0, TenEvents(1))).Chunk(second);
+  absl::Status s = ReadBytes(raw.bytes(), "columns.trace");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.ToString(),
+              HasSubstr("columns.trace: event 10: chunk 1 has 10 kinds but 9 sizes (expected 10, "
+                        "or 0 for all zeros)"));
+  traces::EventChunk extra = MakeChunk(0, TenEvents(1));
+  extra.add_pool_hints(0);
+  EXPECT_THAT(ReadBytes(RawTrace().Header(FullHeader()).Chunk(extra).bytes()).ToString(),
+              HasSubstr("event 0: chunk 0 has 10 kinds but 11 pool_hints"));
+  traces::EventChunk empty;
+  EXPECT_THAT(ReadBytes(RawTrace().Header(FullHeader()).Chunk(empty).bytes()).ToString(),
+              HasSubstr("event 0: chunk 0 has no events"));
+}
+
+// A trace whose second chunk's event 3 (event 13) was edited by `edit`.
+absl::Status WithBadEvent(const std::function<void(traces::EventChunk&)>& edit,
+                          const std::string& name) {
+  traces::EventChunk second = MakeChunk(10, TenEvents(100));
+  edit(second);
+  RawTrace raw;
+  raw.Header(FullHeader()).Chunk(MakeChunk(0, TenEvents(1))).Chunk(second);
+  return ReadBytes(raw.bytes(), name);
+}
+
+TEST(TraceReaderTest, BadEventValues) {
+  absl::Status s = WithBadEvent([](traces::EventChunk& c) { c.set_kinds(3, 8); }, "kind.trace");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.ToString(), HasSubstr("kind.trace: event 13: unknown event kind 8 (expected 0..7)"));
+  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_kinds(3, 0xFFFFFFFF); }, "k.trace")
+                  .ToString(),
+              HasSubstr("event 13: unknown event kind 4294967295"));
+  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_flavours(2, 10); }, "fl.trace")
+                  .ToString(),
+              HasSubstr("fl.trace: event 12: unknown flavour 10 (expected 0..9)"));
+  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_alignments(2, 24); }, "al.trace")
+                  .ToString(),
+              HasSubstr("al.trace: event 12: alignment 24 is not a power of two"));
+  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_alignments(2, 1ull << 63); }, "a.trace")
+                  .ToString(),
+              HasSubstr("event 12: alignment 9223372036854775808 exceeds the limit 2^48"));
+  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_sizes(4, ~0ull - 1); }, "size.trace")
+                  .ToString(),
+              HasSubstr("size.trace: event 14: size 18446744073709551614 exceeds the limit 2^48 = "
+                        "281474976710656"));
+  // Exactly 2^48 is allowed.
+  EXPECT_TRUE(WithBadEvent([](traces::EventChunk& c) { c.set_sizes(4, 1ull << 48); }, "max.trace")
+                  .ToString()
+                  .find("size") == std::string::npos);
+  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_sizes(3, 5); }, "free.trace")
+                  .ToString(),
+              HasSubstr("event 13: free has a size 5 (expected 0)"));
+  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_flavours(3, 1); }, "ff.trace")
+                  .ToString(),
+              HasSubstr("event 13: free has flavour calloc (expected malloc)"));
+}
+
+TEST(TraceReaderTest, ChunkIndexNotContinuing) {
+  RawTrace raw;
+  raw.Header(FullHeader()).Chunk(MakeChunk(0, TenEvents(1))).Chunk(MakeChunk(12, TenEvents(100)));
+  absl::Status s = ReadBytes(raw.bytes(), "index.trace");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.ToString(), HasSubstr("index.trace: event 10: chunk 1 starts at event 12 (expected 10"));
+}
+
+TEST(TraceReaderTest, FooterDisagreesWithTheBody) {
+  std::vector<Event> all = TenEvents(1);
+  const std::vector<Event> second = TenEvents(100);
+  all.insert(all.end(), second.begin(), second.end());
+  auto with_footer = [&](const traces::TraceFooter& footer) {
+    RawTrace raw;
+    raw.Header(FullHeader()).Chunk(MakeChunk(0, TenEvents(1))).Chunk(MakeChunk(10, second));
+    return ReadBytes(raw.Footer(footer).bytes(), "footer.trace");
+  };
+  traces::TraceFooter footer = MakeFooter(all, 2);
+  EXPECT_TRUE(with_footer(footer).ok());
+  footer.set_event_count(21);
+  absl::Status s = with_footer(footer);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.ToString(),
+              HasSubstr("footer.trace: event 20: footer says 21 events but the trace holds 20"));
+  footer = MakeFooter(all, 3);
+  EXPECT_THAT(with_footer(footer).ToString(), HasSubstr("footer says 3 chunks but the trace holds 2"));
+  footer = MakeFooter(all, 2);
+  footer.set_events_per_kind(1, 9);
+  EXPECT_THAT(with_footer(footer).ToString(),
+              HasSubstr("footer says 9 free events but the trace holds 10"));
+  footer = MakeFooter(all, 2);
+  footer.set_bytes_allocated(1);
+  EXPECT_THAT(with_footer(footer).ToString(),
+              HasSubstr("footer says 1 bytes allocated but the trace holds 480"));
+  footer = MakeFooter(all, 2);
+  footer.add_events_per_kind(0);
+  EXPECT_THAT(with_footer(footer).ToString(), HasSubstr("footer has 9 events_per_kind entries"));
+  // Trailing zero counts may be left out.
+  footer = MakeFooter(all, 2);
+  while (footer.events_per_kind_size() > 2) footer.mutable_events_per_kind()->RemoveLast();
+  EXPECT_TRUE(with_footer(footer).ok());
+}
+
+TEST(TraceReaderTest, MissingFooter) {
+  RawTrace raw;
+  raw.Header(FullHeader()).Chunk(MakeChunk(0, TenEvents(1)));
+  absl::Status s = ReadBytes(raw.bytes(), "nofooter.trace");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.ToString(),
+              HasSubstr("nofooter.trace: byte " + std::to_string(raw.bytes().size()) +
+                        ": event 10: the file ends without a footer record (truncated after 1 "
+                        "chunks)"));
+}
+
+TEST(TraceReaderTest, GarbageAfterFooter) {
+  const std::string valid = ValidRaw().bytes();
+  absl::Status s = ReadBytes(valid + "junk", "garbage.trace");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.ToString(), HasSubstr("garbage.trace: byte " + std::to_string(valid.size()) +
+                                     ": unexpected data after the footer record"));
+  EXPECT_FALSE(ReadBytes(valid + std::string(1, '\0')).ok());
+}
+
+TEST(TraceReaderTest, ErrorsAreSticky) {
+  RawTrace raw;
+  raw.Header(FullHeader()).Chunk(MakeChunk(0, TenEvents(1))).Chunk(MakeChunk(3, TenEvents(1)));
+  const std::string path = TempPath("sticky.trace");
+  WriteFile(path, raw.bytes());
+  auto reader = replay::TraceReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  std::vector<Event> batch;
+  ASSERT_TRUE((*reader)->Next(&batch).ok());
+  EXPECT_EQ(batch.size(), 10u);
+  absl::Status first = (*reader)->Next(&batch);
+  EXPECT_FALSE(first.ok());
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ((*reader)->Next(&batch), first);
+  EXPECT_EQ((*reader)->events_read(), 10u);
+}
+
+TEST(TraceReaderTest, MemoryReaderNamesTheGivenName) {
+  auto reader = replay::internal::OpenTraceReaderFromMemory("in-memory", "nope");
+  ASSERT_FALSE(reader.ok());
+  EXPECT_THAT(std::string(reader.status().message()), StartsWith("in-memory: byte 0: "));
+}
+
+}  // namespace
+}  // namespace replay_test
