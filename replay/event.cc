@@ -62,8 +62,9 @@ std::ostream& operator<<(std::ostream& os, const Event& event) {
       break;
     case EventKind::kRealloc:
     case EventKind::kStore:
-      os << ' ' << event.id << ' ' << (event.kind == EventKind::kRealloc ? event.new_id : event.size)
-         << ' ' << (event.kind == EventKind::kRealloc ? event.size : event.new_id);
+      os << ' ' << event.id << ' '
+         << (event.kind == EventKind::kRealloc ? event.new_id : event.size) << ' '
+         << (event.kind == EventKind::kRealloc ? event.size : event.new_id);
       break;
     case EventKind::kFree:
     case EventKind::kRootAdd:

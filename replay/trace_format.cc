@@ -32,7 +32,8 @@ std::string EventProblem(const Event& event) {
   const bool uses_size = event.kind == EventKind::kAlloc || event.kind == EventKind::kRealloc ||
                          event.kind == EventKind::kStore;
   const bool is_alloc = event.kind == EventKind::kAlloc;
-  if (!uses_id && event.id != 0) return absl::StrCat(name, " has an id ", event.id, " (expected 0)");
+  if (!uses_id && event.id != 0)
+    return absl::StrCat(name, " has an id ", event.id, " (expected 0)");
   if (!uses_new_id && event.new_id != 0) {
     return absl::StrCat(name, " has a new id ", event.new_id, " (expected 0)");
   }

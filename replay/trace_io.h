@@ -59,19 +59,18 @@ absl::Status WriteTextTrace(const std::string& in_path, std::ostream& out);
 // With `lenient`, lines that do not parse are skipped and counted, and a
 // summary goes to stderr; otherwise the first one is the error. On error the
 // output file is removed.
-absl::Status ImportTextTrace(const std::string& in_path, const std::string& out_path,
-                             bool lenient);
+absl::Status ImportTextTrace(const std::string& in_path, const std::string& out_path, bool lenient);
 
 // What ImportTextTrace did (added for callers that report it themselves).
 struct TextImportStats {
-  std::uint64_t lines = 0;          // Lines read.
-  std::uint64_t events = 0;         // Events written.
-  std::uint64_t skipped_lines = 0;  // Bad lines skipped (lenient only).
+  std::uint64_t lines = 0;                // Lines read.
+  std::uint64_t events = 0;               // Events written.
+  std::uint64_t skipped_lines = 0;        // Bad lines skipped (lenient only).
   std::vector<std::string> first_errors;  // The first (up to 10) skipped lines' errors.
 };
 // As above, but fills *stats (if not null) and prints nothing.
-absl::Status ImportTextTrace(const std::string& in_path, const std::string& out_path,
-                             bool lenient, TextImportStats* stats);
+absl::Status ImportTextTrace(const std::string& in_path, const std::string& out_path, bool lenient,
+                             TextImportStats* stats);
 
 }  // namespace replay
 

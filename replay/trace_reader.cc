@@ -33,9 +33,9 @@ class TraceReaderImpl final : public TraceReader {
       if (*n > 0 && (magic[0] == '#' || (magic[0] >= 'a' && magic[0] <= 'z'))) {
         hint = " (a text trace? convert it with ImportTextTrace)";
       }
-      return Fail(absl::InvalidArgumentError(absl::StrCat(
-          Where(0), "not a workbench trace: expected the magic \"WBTRACE\", found \"",
-          absl::CHexEscape(absl::string_view(magic, prefix)), "\"", hint)));
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat(Where(0), "not a workbench trace: expected the magic \"WBTRACE\", found \"",
+                       absl::CHexEscape(absl::string_view(magic, prefix)), "\"", hint)));
     }
     if (*n < sizeof(magic)) {
       return Fail(absl::DataLossError(
@@ -50,8 +50,8 @@ class TraceReaderImpl final : public TraceReader {
     absl::StatusOr<int> type = ReadRecord();
     if (!type.ok()) return type.status();
     if (*type == kEnd) {
-      return Fail(absl::DataLossError(absl::StrCat(
-          Where(in_.offset()), "truncated file: it ends before the header record")));
+      return Fail(absl::DataLossError(
+          absl::StrCat(Where(in_.offset()), "truncated file: it ends before the header record")));
     }
     if (*type != internal::kHeaderRecord) {
       return Fail(absl::InvalidArgumentError(
@@ -63,10 +63,9 @@ class TraceReaderImpl final : public TraceReader {
           Where(record_offset_), "the header record does not parse as a traces.TraceHeader")));
     }
     if (header_.format_version() != internal::kFormatVersion) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat(Where(record_offset_), "header: unsupported format_version ",
-                       header_.format_version(), " (this reader supports version ",
-                       internal::kFormatVersion, ")")));
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          Where(record_offset_), "header: unsupported format_version ", header_.format_version(),
+          " (this reader supports version ", internal::kFormatVersion, ")")));
     }
     return absl::OkStatus();
   }
@@ -82,15 +81,15 @@ class TraceReaderImpl final : public TraceReader {
     if (!type.ok()) return type.status();
     switch (*type) {
       case kEnd:
-        return Fail(absl::DataLossError(absl::StrCat(
-            Where(in_.offset()), "event ", totals_.event_count,
-            ": the file ends without a footer record (truncated after ", totals_.chunk_count,
-            " chunks)")));
+        return Fail(absl::DataLossError(
+            absl::StrCat(Where(in_.offset()), "event ", totals_.event_count,
+                         ": the file ends without a footer record (truncated after ",
+                         totals_.chunk_count, " chunks)")));
       case internal::kHeaderRecord:
-        return Fail(absl::DataLossError(absl::StrCat(Where(record_offset_), "event ",
-                                                     totals_.event_count,
-                                                     ": a second header record (expected a "
-                                                     "chunk or the footer)")));
+        return Fail(
+            absl::DataLossError(absl::StrCat(Where(record_offset_), "event ", totals_.event_count,
+                                             ": a second header record (expected a "
+                                             "chunk or the footer)")));
       case internal::kChunkRecord:
         return DecodeChunk(batch);
       case internal::kFooterRecord:
@@ -114,8 +113,8 @@ class TraceReaderImpl final : public TraceReader {
     return status_;
   }
   absl::Status Framing(std::uint64_t offset, const absl::Status& source_error) {
-    return Fail(absl::Status(source_error.code(),
-                             absl::StrCat(Where(offset), source_error.message())));
+    return Fail(
+        absl::Status(source_error.code(), absl::StrCat(Where(offset), source_error.message())));
   }
 
   // Reads one record into payload_; returns its type, or kEnd at a clean end
@@ -148,9 +147,9 @@ class TraceReaderImpl final : public TraceReader {
       if ((b & 0x80) == 0) break;
     }
     if (length > internal::kMaxRecordPayload) {
-      return Fail(absl::DataLossError(absl::StrCat(
-          Where(record_offset_), "the ", name, " record claims ", length,
-          " payload bytes (at most ", internal::kMaxRecordPayload, " expected)")));
+      return Fail(absl::DataLossError(
+          absl::StrCat(Where(record_offset_), "the ", name, " record claims ", length,
+                       " payload bytes (at most ", internal::kMaxRecordPayload, " expected)")));
     }
     // Grow the payload as it arrives, so a corrupt length cannot make us
     // allocate more than the file holds.
@@ -163,8 +162,8 @@ class TraceReaderImpl final : public TraceReader {
       n = in_.ReadUpTo(payload_.data() + old, want);
       if (!n.ok()) return Framing(in_.offset(), n.status());
       if (*n < want) {
-        return Truncated(name, absl::StrCat("after ", old + *n, " of its ", length,
-                                            " payload bytes"));
+        return Truncated(name,
+                         absl::StrCat("after ", old + *n, " of its ", length, " payload bytes"));
       }
     }
     unsigned char crc_bytes[4];
@@ -192,9 +191,9 @@ class TraceReaderImpl final : public TraceReader {
     const std::uint64_t index = totals_.event_count;
     const std::uint64_t chunk_number = totals_.chunk_count;
     if (!chunk_.ParseFromString(payload_)) {
-      return Fail(absl::DataLossError(
-          absl::StrCat(Where(record_offset_), "event ", index, ": chunk ", chunk_number,
-                       " does not parse as a traces.EventChunk")));
+      return Fail(absl::DataLossError(absl::StrCat(Where(record_offset_), "event ", index,
+                                                   ": chunk ", chunk_number,
+                                                   " does not parse as a traces.EventChunk")));
     }
     if (chunk_.first_event() != index) {
       return Fail(absl::InvalidArgumentError(
@@ -212,17 +211,21 @@ class TraceReaderImpl final : public TraceReader {
       int size;
     };
     const Column columns[] = {
-        {"ids", chunk_.ids_size()},           {"new_ids", chunk_.new_ids_size()},
-        {"sizes", chunk_.sizes_size()},       {"alignments", chunk_.alignments_size()},
-        {"flavours", chunk_.flavours_size()}, {"threads", chunk_.threads_size()},
-        {"time_deltas", chunk_.time_deltas_size()}, {"sites", chunk_.sites_size()},
+        {"ids", chunk_.ids_size()},
+        {"new_ids", chunk_.new_ids_size()},
+        {"sizes", chunk_.sizes_size()},
+        {"alignments", chunk_.alignments_size()},
+        {"flavours", chunk_.flavours_size()},
+        {"threads", chunk_.threads_size()},
+        {"time_deltas", chunk_.time_deltas_size()},
+        {"sites", chunk_.sites_size()},
         {"pool_hints", chunk_.pool_hints_size()},
     };
     for (const Column& column : columns) {
       if (column.size != 0 && column.size != rows) {
         return Fail(absl::InvalidArgumentError(absl::StrCat(
-            AtEvent(index), "chunk ", chunk_number, " has ", rows, " kinds but ", column.size,
-            " ", column.name, " (expected ", rows, ", or 0 for all zeros)")));
+            AtEvent(index), "chunk ", chunk_number, " has ", rows, " kinds but ", column.size, " ",
+            column.name, " (expected ", rows, ", or 0 for all zeros)")));
       }
     }
     batch->resize(rows);
@@ -231,17 +234,16 @@ class TraceReaderImpl final : public TraceReader {
       const std::uint32_t kind = chunk_.kinds(i);
       if (kind >= kEventKindCount) {
         batch->clear();
-        return Fail(absl::InvalidArgumentError(absl::StrCat(AtEvent(index + i),
-                                                            "unknown event kind ", kind,
-                                                            " (expected 0..", kEventKindCount - 1,
-                                                            ")")));
+        return Fail(
+            absl::InvalidArgumentError(absl::StrCat(AtEvent(index + i), "unknown event kind ", kind,
+                                                    " (expected 0..", kEventKindCount - 1, ")")));
       }
       const std::uint32_t flavour = chunk_.flavours_size() ? chunk_.flavours(i) : 0;
       if (flavour >= kFlavourCount) {
         batch->clear();
-        return Fail(absl::InvalidArgumentError(absl::StrCat(AtEvent(index + i), "unknown flavour ",
-                                                            flavour, " (expected 0..",
-                                                            kFlavourCount - 1, ")")));
+        return Fail(
+            absl::InvalidArgumentError(absl::StrCat(AtEvent(index + i), "unknown flavour ", flavour,
+                                                    " (expected 0..", kFlavourCount - 1, ")")));
       }
       e.kind = static_cast<EventKind>(kind);
       e.flavour = static_cast<Flavour>(flavour);
@@ -250,8 +252,8 @@ class TraceReaderImpl final : public TraceReader {
       e.size = chunk_.sizes_size() ? chunk_.sizes(i) : 0;
       e.alignment = chunk_.alignments_size() ? chunk_.alignments(i) : 0;
       e.thread = chunk_.threads_size() ? chunk_.threads(i) : 0;
-      last_time_ns_ += static_cast<std::uint64_t>(chunk_.time_deltas_size() ? chunk_.time_deltas(i)
-                                                                               : 0);
+      last_time_ns_ +=
+          static_cast<std::uint64_t>(chunk_.time_deltas_size() ? chunk_.time_deltas(i) : 0);
       e.time_ns = last_time_ns_;
       e.site = chunk_.sites_size() ? chunk_.sites(i) : 0;
       e.pool_hint = chunk_.pool_hints_size() ? chunk_.pool_hints(i) : 0;
@@ -284,9 +286,9 @@ class TraceReaderImpl final : public TraceReader {
       return mismatch("chunks", footer.chunk_count(), totals_.chunk_count);
     }
     if (footer.events_per_kind_size() > kEventKindCount) {
-      return Fail(absl::DataLossError(absl::StrCat(
-          AtEvent(index), "footer has ", footer.events_per_kind_size(),
-          " events_per_kind entries (expected at most ", kEventKindCount, ")")));
+      return Fail(absl::DataLossError(
+          absl::StrCat(AtEvent(index), "footer has ", footer.events_per_kind_size(),
+                       " events_per_kind entries (expected at most ", kEventKindCount, ")")));
     }
     for (int k = 0; k < kEventKindCount; ++k) {
       const std::uint64_t says = k < footer.events_per_kind_size() ? footer.events_per_kind(k) : 0;
@@ -323,8 +325,8 @@ class TraceReaderImpl final : public TraceReader {
   bool done_ = false;
 };
 
-absl::StatusOr<std::unique_ptr<TraceReader>> OpenFromSource(
-    const std::string& path, std::unique_ptr<ByteSource> source) {
+absl::StatusOr<std::unique_ptr<TraceReader>> OpenFromSource(const std::string& path,
+                                                            std::unique_ptr<ByteSource> source) {
   bool compressed = false;
   absl::StatusOr<std::unique_ptr<ByteSource>> whole =
       internal::MaybeDecompress(std::move(source), &compressed);

@@ -11,6 +11,8 @@ PACKAGES=(
   bazel-bootstrap bazel-platforms
   # Compilers (clang is also needed for libFuzzer).
   g++ clang
+  # libFuzzer and the sanitizer runtimes for clang (tests/replay/fuzz).
+  libclang-rt-14-dev
   # Libraries wrapped in //third_party (see third_party/BUILD.bazel).
   libabsl-dev libprotobuf-dev protobuf-compiler libzstd-dev
   # Testing and benchmarking.

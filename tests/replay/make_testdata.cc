@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::vector<replay::Event>> events =
       replay_test::ReadTrace(testdata + "sample.trace", &header);
   Check(events.status());
-  Check(replay_test::WriteTrace(testdata + "sample.trace", header, *events, {.events_per_chunk = 5}));
+  Check(
+      replay_test::WriteTrace(testdata + "sample.trace", header, *events, {.events_per_chunk = 5}));
   Check(replay_test::WriteTrace(testdata + "sample.trace.zst", header, *events,
                                 {.events_per_chunk = 5}));
   Check(replay_test::WriteTrace(corpus + "sample.trace", header, *events, {.events_per_chunk = 5}));

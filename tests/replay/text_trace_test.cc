@@ -17,6 +17,7 @@ namespace {
 using replay::Event;
 using replay::EventKind;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string TestData(const std::string& name) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
@@ -46,8 +47,7 @@ TEST(TextTraceTest, BinaryToTextToBinaryIsLossless) {
     absl::StatusOr<std::vector<Event>> read = ReadTrace(back, &header);
     ASSERT_TRUE(read.ok()) << read.status();
     EXPECT_EQ(*read, events) << "seed=" << seed;
-    EXPECT_EQ(header.SerializeAsString(), FullHeader().SerializeAsString())
-        << header.DebugString();
+    EXPECT_EQ(header.SerializeAsString(), FullHeader().SerializeAsString()) << header.DebugString();
     // And text -> binary -> text gives the same text.
     const std::string text2 = TempPath("b.txt");
     ASSERT_TRUE(replay::WriteTextTrace(back, text2).ok());
@@ -129,7 +129,7 @@ TEST(TextTraceTest, ErrorsNameTheFileAndLine) {
       {"realloc 1 2 align=4", "expected 3 numbers after 'realloc' (realloc OLD_ID NEW_ID SIZE)"},
       {"free x1", "'x1' is not a number (free ID)"},
       {"free -1", "'-1' is not a number"},
-      {"free 18446744073709551616", "is not a number"},
+      {"free 18446744073709551616", "'18446744073709551616' is not a number (free ID)"},
       {"free 1 2", "unexpected '2' (free ID takes no more numbers"},
       {"alloc 1 8 align=24", "alignment 24 is not a power of two"},
       {"alloc 1 281474976710657", "size 281474976710657 exceeds the limit 2^48"},
@@ -192,7 +192,8 @@ TEST(TextTraceTest, LenientSummaryOnStderr) {
   const std::string err = testing::internal::GetCapturedStderr();
   ASSERT_TRUE(s.ok());
   EXPECT_THAT(err, HasSubstr(text + ": skipped 15 bad lines of 30 (15 events imported)"));
-  EXPECT_THAT(err, HasSubstr("line 29: unknown event 'bad'"));
+  EXPECT_THAT(err, HasSubstr(": line 19: unknown event 'bad'"));
+  EXPECT_THAT(err, Not(HasSubstr(": line 21: ")));
   EXPECT_THAT(err, HasSubstr("...")) << "only the first 10 are listed";
 }
 
@@ -206,9 +207,9 @@ TEST(TextTraceTest, MissingFiles) {
 
 TEST(TextTraceTest, BadBinaryInputRemovesTheTextOutput) {
   const std::string binary = TempPath("cut.trace");
-  ASSERT_TRUE(WriteTrace(binary, FullHeader(), std::vector<Event>(100, Event()),
-                         {.events_per_chunk = 10})
-                  .ok());
+  ASSERT_TRUE(
+      WriteTrace(binary, FullHeader(), std::vector<Event>(100, Event()), {.events_per_chunk = 10})
+          .ok());
   std::string bytes = ReadFile(binary);
   WriteFile(binary, bytes.substr(0, bytes.size() - 30));
   const std::string text = TempPath("cut.txt");

@@ -1,6 +1,8 @@
 // Binary trace round trips (plain, zstd, many chunks, randomized) and one
 // test per error the reader detects, each checking the message names the
 // file, the event index or byte offset, and what was expected.
+#include "replay/trace_io.h"
+
 #include <functional>
 #include <sstream>
 #include <string>
@@ -12,7 +14,6 @@
 #include "replay/crc32c.h"
 #include "replay/event.h"
 #include "replay/trace_format.h"
-#include "replay/trace_io.h"
 #include "tests/replay/trace_test_util.h"
 #include "tests/util/seed.h"
 
@@ -166,7 +167,7 @@ TEST(TraceIoTest, AbsentColumnsCostNothing) {
   std::vector<Event> events(1000, Free(0));
   const std::string path = TempPath("zeros.trace");
   ExpectRoundTrip(path, events, {.events_per_chunk = 1000, .compress = false});
-  EXPECT_LT(ReadFile(path).size(), 1200u);
+  EXPECT_LT(ReadFile(path).size(), FullHeader().ByteSizeLong() + 1100);
 }
 
 TEST(TraceIoTest, RandomizedRoundTrip) {
@@ -195,7 +196,8 @@ TEST(TraceWriterTest, RejectsInvalidEventsNamingTheIndex) {
   bad.alignment = 24;
   absl::Status s = (*writer)->Write(bad);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.ToString(), AllOf(HasSubstr(path), HasSubstr("event 1: alignment 24 is not a power of two")));
+  EXPECT_THAT(s.ToString(),
+              AllOf(HasSubstr(path), HasSubstr("event 1: alignment 24 is not a power of two")));
   Event sized_free = Free(1);
   sized_free.size = 12;
   EXPECT_THAT((*writer)->Write(sized_free).ToString(), HasSubstr("event 1: free has a size 12"));
@@ -224,7 +226,8 @@ TEST(TraceWriterTest, DestroyedWithoutCloseLeavesNoFooter) {
   }
   absl::Status s = ReadTrace(path).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(s.ToString(), AllOf(HasSubstr(path), HasSubstr("event 8: the file ends without a footer")));
+  EXPECT_THAT(s.ToString(),
+              AllOf(HasSubstr(path), HasSubstr("event 8: the file ends without a footer")));
 }
 
 // ---- Reader errors. Each builds a bad file and checks the message.
@@ -260,7 +263,7 @@ TEST(TraceReaderTest, WrongMagic) {
   absl::Status s = ReadBytes(bytes, "magic.trace");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.ToString(), AllOf(HasSubstr("magic.trace: byte 0: not a workbench trace"),
-                                 HasSubstr("expected the magic \"WBTRACE\"")));
+                                  HasSubstr("expected the magic \"WBTRACE\"")));
   EXPECT_THAT(ReadBytes("").ToString(), HasSubstr("byte 0: not a workbench trace"));
   EXPECT_THAT(ReadBytes("# a text trace\nalloc 1 2\n").ToString(), HasSubstr("ImportTextTrace"));
 }
@@ -290,7 +293,8 @@ TEST(TraceReaderTest, TruncatedAtEveryOffset) {
     EXPECT_THAT(s.ToString(), HasSubstr("cut.trace: ")) << s;
     if (size >= 8) {
       EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << "truncated to " << size << ": " << s;
-      EXPECT_THAT(s.ToString(), testing::AnyOf(HasSubstr("truncated"), HasSubstr("without a footer")))
+      EXPECT_THAT(s.ToString(),
+                  testing::AnyOf(HasSubstr("truncated"), HasSubstr("without a footer")))
           << s;
     }
   }
@@ -304,7 +308,8 @@ TEST(TraceReaderTest, TruncatedAtEveryOffset) {
 TEST(TraceReaderTest, TruncatedZstdAtManyOffsets) {
   std::mt19937_64 rng(4);
   const std::string path = TempPath("t.trace.zst");
-  ASSERT_TRUE(WriteTrace(path, FullHeader(), RandomEvents(rng, 500), {.events_per_chunk = 64}).ok());
+  ASSERT_TRUE(
+      WriteTrace(path, FullHeader(), RandomEvents(rng, 500), {.events_per_chunk = 64}).ok());
   const std::string bytes = ReadFile(path);
   for (std::size_t size = 4; size < bytes.size(); size += 1 + size / 50) {
     absl::Status s = ReadBytes(bytes.substr(0, size), "cut.trace.zst");
@@ -335,15 +340,27 @@ TEST(TraceReaderTest, EveryFlippedByteIsCaught) {
 TEST(TraceReaderTest, FlippedBytesInZstdAreCaught) {
   std::mt19937_64 rng(6);
   const std::string path = TempPath("f.trace.zst");
-  ASSERT_TRUE(WriteTrace(path, FullHeader(), RandomEvents(rng, 300)).ok());
+  const std::vector<Event> events = RandomEvents(rng, 300);
+  ASSERT_TRUE(WriteTrace(path, FullHeader(), events).ok());
   const std::string bytes = ReadFile(path);
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+  int caught = 0;
+  int total = 0;
+  for (std::size_t i = 0; i < bytes.size(); i += 3, ++total) {
     std::string bad = bytes;
     bad[i] = static_cast<char>(bad[i] ^ 0x10);
-    absl::Status s = ReadBytes(bad, "flip.trace.zst");
-    ASSERT_FALSE(s.ok()) << "byte " << i;
-    EXPECT_THAT(s.ToString(), HasSubstr("flip.trace.zst: ")) << s;
+    const std::string bad_path = TempPath("flip.trace.zst");
+    WriteFile(bad_path, bad);
+    absl::StatusOr<std::vector<Event>> read = ReadTrace(bad_path);
+    if (read.ok()) {
+      // A flip zstd does not notice (e.g. in the frame header's window size)
+      // must not change a single event: the content checksum would catch it.
+      EXPECT_EQ(*read, events) << "byte " << i;
+      continue;
+    }
+    ++caught;
+    EXPECT_THAT(read.status().ToString(), HasSubstr("flip.trace.zst: ")) << read.status();
   }
+  EXPECT_GT(caught, total * 9 / 10);
 }
 
 TEST(TraceReaderTest, ChecksumMismatch) {
@@ -355,7 +372,7 @@ TEST(TraceReaderTest, ChecksumMismatch) {
   absl::Status s = ReadBytes(bytes, "crc.trace");
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(s.ToString(), AllOf(HasSubstr("crc.trace: byte 8: header record checksum mismatch"),
-                                 HasSubstr("(expected 0x"), HasSubstr(", found 0x")));
+                                  HasSubstr("(expected 0x"), HasSubstr(", found 0x")));
 }
 
 TEST(TraceReaderTest, UnknownRecordTypeAndOversizedRecord) {
@@ -429,19 +446,21 @@ absl::Status WithBadEvent(const std::function<void(traces::EventChunk&)>& edit,
 TEST(TraceReaderTest, BadEventValues) {
   absl::Status s = WithBadEvent([](traces::EventChunk& c) { c.set_kinds(3, 8); }, "kind.trace");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.ToString(), HasSubstr("kind.trace: event 13: unknown event kind 8 (expected 0..7)"));
-  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_kinds(3, 0xFFFFFFFF); }, "k.trace")
-                  .ToString(),
-              HasSubstr("event 13: unknown event kind 4294967295"));
-  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_flavours(2, 10); }, "fl.trace")
-                  .ToString(),
-              HasSubstr("fl.trace: event 12: unknown flavour 10 (expected 0..9)"));
-  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_alignments(2, 24); }, "al.trace")
-                  .ToString(),
-              HasSubstr("al.trace: event 12: alignment 24 is not a power of two"));
-  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_alignments(2, 1ull << 63); }, "a.trace")
-                  .ToString(),
-              HasSubstr("event 12: alignment 9223372036854775808 exceeds the limit 2^48"));
+  EXPECT_THAT(s.ToString(),
+              HasSubstr("kind.trace: event 13: unknown event kind 8 (expected 0..7)"));
+  EXPECT_THAT(
+      WithBadEvent([](traces::EventChunk& c) { c.set_kinds(3, 0xFFFFFFFF); }, "k.trace").ToString(),
+      HasSubstr("event 13: unknown event kind 4294967295"));
+  EXPECT_THAT(
+      WithBadEvent([](traces::EventChunk& c) { c.set_flavours(2, 10); }, "fl.trace").ToString(),
+      HasSubstr("fl.trace: event 12: unknown flavour 10 (expected 0..9)"));
+  EXPECT_THAT(
+      WithBadEvent([](traces::EventChunk& c) { c.set_alignments(2, 24); }, "al.trace").ToString(),
+      HasSubstr("al.trace: event 12: alignment 24 is not a power of two"));
+  EXPECT_THAT(
+      WithBadEvent([](traces::EventChunk& c) { c.set_alignments(2, 1ull << 63); }, "a.trace")
+          .ToString(),
+      HasSubstr("event 12: alignment 9223372036854775808 exceeds the limit 2^48"));
   EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_sizes(4, ~0ull - 1); }, "size.trace")
                   .ToString(),
               HasSubstr("size.trace: event 14: size 18446744073709551614 exceeds the limit 2^48 = "
@@ -450,12 +469,12 @@ TEST(TraceReaderTest, BadEventValues) {
   EXPECT_TRUE(WithBadEvent([](traces::EventChunk& c) { c.set_sizes(4, 1ull << 48); }, "max.trace")
                   .ToString()
                   .find("size") == std::string::npos);
-  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_sizes(3, 5); }, "free.trace")
-                  .ToString(),
-              HasSubstr("event 13: free has a size 5 (expected 0)"));
-  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_flavours(3, 1); }, "ff.trace")
-                  .ToString(),
-              HasSubstr("event 13: free has flavour calloc (expected malloc)"));
+  EXPECT_THAT(
+      WithBadEvent([](traces::EventChunk& c) { c.set_sizes(3, 5); }, "free.trace").ToString(),
+      HasSubstr("event 13: free has a size 5 (expected 0)"));
+  EXPECT_THAT(
+      WithBadEvent([](traces::EventChunk& c) { c.set_flavours(3, 1); }, "ff.trace").ToString(),
+      HasSubstr("event 13: free has flavour calloc (expected malloc)"));
 }
 
 TEST(TraceReaderTest, ChunkIndexNotContinuing) {
@@ -463,7 +482,8 @@ TEST(TraceReaderTest, ChunkIndexNotContinuing) {
   raw.Header(FullHeader()).Chunk(MakeChunk(0, TenEvents(1))).Chunk(MakeChunk(12, TenEvents(100)));
   absl::Status s = ReadBytes(raw.bytes(), "index.trace");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.ToString(), HasSubstr("index.trace: event 10: chunk 1 starts at event 12 (expected 10"));
+  EXPECT_THAT(s.ToString(),
+              HasSubstr("index.trace: event 10: chunk 1 starts at event 12 (expected 10"));
 }
 
 TEST(TraceReaderTest, FooterDisagreesWithTheBody) {
@@ -483,7 +503,8 @@ TEST(TraceReaderTest, FooterDisagreesWithTheBody) {
   EXPECT_THAT(s.ToString(),
               HasSubstr("footer.trace: event 20: footer says 21 events but the trace holds 20"));
   footer = MakeFooter(all, 3);
-  EXPECT_THAT(with_footer(footer).ToString(), HasSubstr("footer says 3 chunks but the trace holds 2"));
+  EXPECT_THAT(with_footer(footer).ToString(),
+              HasSubstr("footer says 3 chunks but the trace holds 2"));
   footer = MakeFooter(all, 2);
   footer.set_events_per_kind(1, 9);
   EXPECT_THAT(with_footer(footer).ToString(),
@@ -517,7 +538,7 @@ TEST(TraceReaderTest, GarbageAfterFooter) {
   absl::Status s = ReadBytes(valid + "junk", "garbage.trace");
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(s.ToString(), HasSubstr("garbage.trace: byte " + std::to_string(valid.size()) +
-                                     ": unexpected data after the footer record"));
+                                      ": unexpected data after the footer record"));
   EXPECT_FALSE(ReadBytes(valid + std::string(1, '\0')).ok());
 }
 

@@ -58,7 +58,9 @@ traces::TraceHeader FullHeader() {
 std::vector<Event> RandomEvents(std::mt19937_64& rng, std::size_t count) {
   std::vector<Event> events;
   events.reserve(count);
-  auto pick = [&](std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng); };
+  auto pick = [&](std::uint64_t n) {
+    return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng);
+  };
   // Mostly small values, sometimes extreme ones.
   auto number = [&](std::uint64_t max) -> std::uint64_t {
     switch (pick(4)) {
@@ -95,7 +97,8 @@ std::vector<Event> RandomEvents(std::mt19937_64& rng, std::size_t count) {
       default:
         break;
     }
-    e.thread = pick(4) == 0 ? static_cast<std::uint32_t>(rng()) : static_cast<std::uint32_t>(pick(3));
+    e.thread =
+        pick(4) == 0 ? static_cast<std::uint32_t>(rng()) : static_cast<std::uint32_t>(pick(3));
     // Times mostly increase, sometimes jump back (unsynchronised threads).
     time = pick(20) == 0 ? rng() : time + pick(5000);
     e.time_ns = time;
@@ -117,8 +120,7 @@ absl::Status WriteTrace(const std::string& path, const traces::TraceHeader& head
   return (*writer)->Close();
 }
 
-absl::StatusOr<std::vector<Event>> ReadTrace(const std::string& path,
-                                             traces::TraceHeader* header) {
+absl::StatusOr<std::vector<Event>> ReadTrace(const std::string& path, traces::TraceHeader* header) {
   absl::StatusOr<std::unique_ptr<replay::TraceReader>> reader = replay::TraceReader::Open(path);
   if (!reader.ok()) return reader.status();
   if (header != nullptr) *header = (*reader)->header();

@@ -90,7 +90,8 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
   }
   if (const std::string path = absl::GetFlag(FLAGS_plot); !path.empty()) {
     std::ofstream file(path);
-    file << ComparePlotSvg(trace, runs);
+    const std::size_t slash = trace.find_last_of('/');
+    file << ComparePlotSvg(slash == std::string::npos ? trace : trace.substr(slash + 1), runs);
     if (!file) {
       err << "workbench " << name << ": cannot write " << path << "\n";
       exit_code = 1;

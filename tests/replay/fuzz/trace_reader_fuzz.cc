@@ -19,8 +19,7 @@ void Check(bool ok, const char* what, const absl::Status& status) {
 }
 
 void CheckError(const absl::Status& status) {
-  Check(absl::StartsWith(status.message(), "fuzz.trace: "), "error does not name the file",
-        status);
+  Check(absl::StartsWith(status.message(), "fuzz.trace: "), "error does not name the file", status);
   Check(status.code() == absl::StatusCode::kInvalidArgument ||
             status.code() == absl::StatusCode::kDataLoss,
         "unexpected status code", status);

@@ -23,8 +23,8 @@ long Read(const std::string& bytes) {
 std::vector<std::string> CorpusFiles() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
-  const std::string dir = absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "__main__",
-                                       "/tests/replay/fuzz/corpus/");
+  const std::string dir = absl::StrCat(
+      srcdir ? srcdir : ".", "/", workspace ? workspace : "__main__", "/tests/replay/fuzz/corpus/");
   std::vector<std::string> files;
   for (const char* name : {"sample.trace", "sample.trace.zst", "empty.trace", "random.trace",
                            "random.trace.zst", "gc.trace"}) {
