@@ -8,34 +8,14 @@
 #include "replay/isolated_replay.h"
 #include "replay/policy_spec.h"
 #include "replay/pool_subjects.h"
+#include "tests/replay/trace_test_util.h"
 
 namespace replay {
 namespace {
 
-Event Alloc(std::uint64_t id, std::uint64_t size, std::uint64_t alignment = 0,
-            Flavour flavour = Flavour::kMalloc) {
-  Event e;
-  e.kind = EventKind::kAlloc;
-  e.id = id;
-  e.size = size;
-  e.alignment = alignment;
-  e.flavour = flavour;
-  return e;
-}
-Event FreeOf(std::uint64_t id) {
-  Event e;
-  e.kind = EventKind::kFree;
-  e.id = id;
-  return e;
-}
-Event Realloc(std::uint64_t id, std::uint64_t new_id, std::uint64_t size) {
-  Event e;
-  e.kind = EventKind::kRealloc;
-  e.id = id;
-  e.new_id = new_id;
-  e.size = size;
-  return e;
-}
+using replay_test::AllocEvent;
+using replay_test::FreeEvent;
+using replay_test::ReallocEvent;
 
 std::string WriteTrace(const std::string& name, const std::vector<Event>& events) {
   const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/" + name + ".trace";
@@ -58,8 +38,9 @@ PolicyRun Replay(const std::string& path, const std::string& policy, EngineOptio
 
 TEST(EngineTest, CountsPeaksAndVerifiedContents) {
   const std::string path = WriteTrace(
-      "basic", {Alloc(1, 100), Alloc(2, 5000, 64), Alloc(3, 0), Alloc(4, 48, 0, Flavour::kCalloc),
-                Realloc(1, 5, 300), FreeOf(2), Realloc(5, 5, 20), FreeOf(3), FreeOf(4), FreeOf(5)});
+      "basic", {AllocEvent(1, 100), AllocEvent(2, 5000, 64), AllocEvent(3, 0),
+                AllocEvent(4, 48, 0, Flavour::kCalloc), ReallocEvent(1, 5, 300), FreeEvent(2),
+                ReallocEvent(5, 5, 20), FreeEvent(3), FreeEvent(4), FreeEvent(5)});
   for (const char* policy : {"mvff", "mfs-classes", "node-slice-classes"}) {
     PolicyRun run = Replay(path, policy, EngineOptions{.verify = true});
     ASSERT_TRUE(run.status.ok()) << policy << ": " << run.status;
@@ -83,12 +64,18 @@ TEST(EngineTest, SemanticErrorsNameTheFileTheEventAndWhatWasExpected) {
     std::uint64_t index;
   };
   const std::vector<Case> cases = {
-      {"unknown", {Alloc(1, 8), FreeOf(9)}, "id 9 is not live", 1},
-      {"double", {Alloc(1, 8), FreeOf(1), FreeOf(1)}, "freed at event 1 (a double free)", 2},
-      {"duplicate", {Alloc(1, 8), Alloc(1, 8)}, "already live", 1},
-      {"absurd", {Alloc(1, std::uint64_t{1} << 44)}, "exceeds the sane bound", 0},
-      {"realloc_unknown", {Realloc(4, 5, 10)}, "realloc of id 4 is not live", 0},
-      {"realloc_onto_live", {Alloc(1, 8), Alloc(2, 8), Realloc(1, 2, 16)}, "already live", 2},
+      {"unknown", {AllocEvent(1, 8), FreeEvent(9)}, "id 9 is not live", 1},
+      {"double",
+       {AllocEvent(1, 8), FreeEvent(1), FreeEvent(1)},
+       "freed at event 1 (a double free)",
+       2},
+      {"duplicate", {AllocEvent(1, 8), AllocEvent(1, 8)}, "already live", 1},
+      {"absurd", {AllocEvent(1, std::uint64_t{1} << 44)}, "exceeds the sane bound", 0},
+      {"realloc_unknown", {ReallocEvent(4, 5, 10)}, "realloc of id 4 is not live", 0},
+      {"realloc_onto_live",
+       {AllocEvent(1, 8), AllocEvent(2, 8), ReallocEvent(1, 2, 16)},
+       "already live",
+       2},
   };
   for (const Case& c : cases) {
     const std::string path = WriteTrace(c.name, c.events);
@@ -102,8 +89,8 @@ TEST(EngineTest, SemanticErrorsNameTheFileTheEventAndWhatWasExpected) {
 }
 
 TEST(EngineTest, LenientModeCountsSkipsAndReports) {
-  const std::string path = WriteTrace(
-      "lenient", {Alloc(1, 8), FreeOf(7), FreeOf(1), FreeOf(1), Alloc(2, 16), FreeOf(2)});
+  const std::string path = WriteTrace("lenient", {AllocEvent(1, 8), FreeEvent(7), FreeEvent(1),
+                                                  FreeEvent(1), AllocEvent(2, 16), FreeEvent(2)});
   PolicyRun run = Replay(path, "mvff", EngineOptions{.lenient = true});
   ASSERT_TRUE(run.status.ok()) << run.status;
   EXPECT_EQ(run.result.skipped, 2u);
@@ -114,7 +101,7 @@ TEST(EngineTest, LenientModeCountsSkipsAndReports) {
 
 TEST(EngineTest, ExhaustionIsThePolicysFailureWithItsReason) {
   std::vector<Event> events;
-  for (std::uint64_t id = 1; id <= 400; ++id) events.push_back(Alloc(id, 10000));
+  for (std::uint64_t id = 1; id <= 400; ++id) events.push_back(AllocEvent(id, 10000));
   const std::string path = WriteTrace("exhaust", events);
   PolicyRun run = Replay(path, "mvff(arena=client,client_size=16m,commit_limit=1m)");
   ASSERT_EQ(run.status.code(), absl::StatusCode::kResourceExhausted) << run.status;
@@ -141,7 +128,8 @@ class OverlappingSubject : public Subject {
 };
 
 TEST(EngineTest, VerifyReportsOverlappingBlocksWithTheEventIndex) {
-  const std::string path = WriteTrace("overlap", {Alloc(1, 64), Alloc(2, 64), FreeOf(1)});
+  const std::string path =
+      WriteTrace("overlap", {AllocEvent(1, 64), AllocEvent(2, 64), FreeEvent(1)});
   OverlappingSubject subject;
   auto reader = TraceReader::Open(path);
   ASSERT_TRUE(reader.ok()) << reader.status();
@@ -155,8 +143,8 @@ TEST(EngineTest, VerifyReportsOverlappingBlocksWithTheEventIndex) {
 TEST(EngineTest, ChildProcessGivesTheSameResultAsInProcess) {
   std::vector<Event> events;
   for (std::uint64_t id = 1; id <= 3000; ++id) {
-    events.push_back(Alloc(id, 16 + (id * 37) % 900));
-    if (id % 3 == 0) events.push_back(FreeOf(id - 1));
+    events.push_back(AllocEvent(id, 16 + (id * 37) % 900));
+    if (id % 3 == 0) events.push_back(FreeEvent(id - 1));
   }
   const std::string path = WriteTrace("child", events);
   const std::string policy = "mfs-classes(arena=client,client_size=32m)";

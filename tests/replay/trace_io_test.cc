@@ -27,27 +27,12 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-Event Alloc(std::uint64_t id, std::uint64_t size) {
-  Event e;
-  e.kind = EventKind::kAlloc;
-  e.id = id;
-  e.size = size;
-  return e;
-}
-
-Event Free(std::uint64_t id) {
-  Event e;
-  e.kind = EventKind::kFree;
-  e.id = id;
-  return e;
-}
-
 // Ten valid events with zero times (as MakeChunk writes them).
 std::vector<Event> TenEvents(std::uint64_t first_id) {
   std::vector<Event> events;
   for (std::uint64_t i = 0; i < 5; ++i) {
-    events.push_back(Alloc(first_id + i, 16 * (i + 1)));
-    events.push_back(Free(first_id + i));
+    events.push_back(AllocEvent(first_id + i, 16 * (i + 1)));
+    events.push_back(FreeEvent(first_id + i));
   }
   return events;
 }
@@ -73,7 +58,7 @@ TEST(EventTest, NamesAndPrinting) {
   EXPECT_STREQ(replay::FlavourName(Flavour::kNewArray), "new[]");
   EXPECT_STREQ(replay::FlavourName(Flavour::kPosixMemalign), "posix_memalign");
   EXPECT_STREQ(replay::FlavourName(Flavour::kRealloc), "realloc");
-  Event e = Alloc(17, 64);
+  Event e = AllocEvent(17, 64);
   e.alignment = 16;
   e.flavour = Flavour::kCalloc;
   e.thread = 2;
@@ -95,7 +80,7 @@ TEST(EventTest, NamesAndPrinting) {
   Event c;
   c.kind = EventKind::kCollect;
   std::ostringstream os2;
-  os2 << r << "|" << s << "|" << c << "|" << Free(3);
+  os2 << r << "|" << s << "|" << c << "|" << FreeEvent(3);
   EXPECT_EQ(os2.str(), "realloc 17 18 128|store 5 2 9|collect|free 3");
 }
 
@@ -164,7 +149,7 @@ TEST(TraceIoTest, EmptyTraceAndOneEventChunks) {
 
 TEST(TraceIoTest, AbsentColumnsCostNothing) {
   // 1000 frees of id 0 with nothing else: every column but kinds is left out.
-  std::vector<Event> events(1000, Free(0));
+  std::vector<Event> events(1000, FreeEvent(0));
   const std::string path = TempPath("zeros.trace");
   ExpectRoundTrip(path, events, {.events_per_chunk = 1000, .compress = false});
   EXPECT_LT(ReadFile(path).size(), FullHeader().ByteSizeLong() + 1100);
@@ -191,24 +176,24 @@ TEST(TraceWriterTest, RejectsInvalidEventsNamingTheIndex) {
   const std::string path = TempPath("w.trace");
   auto writer = replay::TraceWriter::Open(path, FullHeader());
   ASSERT_TRUE(writer.ok());
-  ASSERT_TRUE((*writer)->Write(Alloc(1, 8)).ok());
-  Event bad = Alloc(2, 8);
+  ASSERT_TRUE((*writer)->Write(AllocEvent(1, 8)).ok());
+  Event bad = AllocEvent(2, 8);
   bad.alignment = 24;
   absl::Status s = (*writer)->Write(bad);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.ToString(),
               AllOf(HasSubstr(path), HasSubstr("event 1: alignment 24 is not a power of two")));
-  Event sized_free = Free(1);
+  Event sized_free = FreeEvent(1);
   sized_free.size = 12;
   EXPECT_THAT((*writer)->Write(sized_free).ToString(), HasSubstr("event 1: free has a size 12"));
-  EXPECT_THAT((*writer)->Write(Alloc(3, ~std::uint64_t{0})).ToString(),
+  EXPECT_THAT((*writer)->Write(AllocEvent(3, ~std::uint64_t{0})).ToString(),
               HasSubstr("event 1: size 18446744073709551615 exceeds the limit 2^48"));
   ASSERT_TRUE((*writer)->Close().ok());
-  EXPECT_EQ((*writer)->Write(Alloc(4, 8)).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*writer)->Write(AllocEvent(4, 8)).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_FALSE((*writer)->Close().ok());
   absl::StatusOr<std::vector<Event>> events = ReadTrace(path);
   ASSERT_TRUE(events.ok()) << events.status();
-  EXPECT_EQ(*events, std::vector<Event>{Alloc(1, 8)});
+  EXPECT_EQ(*events, std::vector<Event>{AllocEvent(1, 8)});
 }
 
 TEST(TraceWriterTest, UnwritablePath) {

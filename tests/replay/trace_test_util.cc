@@ -187,4 +187,31 @@ traces::TraceFooter MakeFooter(const std::vector<Event>& events, std::uint64_t c
   return totals.ToFooter();
 }
 
+replay::Event AllocEvent(std::uint64_t id, std::uint64_t size, std::uint64_t alignment,
+                         replay::Flavour flavour) {
+  replay::Event e;
+  e.kind = replay::EventKind::kAlloc;
+  e.id = id;
+  e.size = size;
+  e.alignment = alignment;
+  e.flavour = flavour;
+  return e;
+}
+
+replay::Event FreeEvent(std::uint64_t id) {
+  replay::Event e;
+  e.kind = replay::EventKind::kFree;
+  e.id = id;
+  return e;
+}
+
+replay::Event ReallocEvent(std::uint64_t id, std::uint64_t new_id, std::uint64_t size) {
+  replay::Event e;
+  e.kind = replay::EventKind::kRealloc;
+  e.id = id;
+  e.new_id = new_id;
+  e.size = size;
+  return e;
+}
+
 }  // namespace replay_test

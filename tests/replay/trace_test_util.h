@@ -24,6 +24,12 @@ void WriteFile(const std::string& path, const std::string& bytes);
 // A header with every field set.
 traces::TraceHeader FullHeader();
 
+// Single events, for tests that write small traces by hand.
+replay::Event AllocEvent(std::uint64_t id, std::uint64_t size, std::uint64_t alignment = 0,
+                         replay::Flavour flavour = replay::Flavour::kMalloc);
+replay::Event FreeEvent(std::uint64_t id);
+replay::Event ReallocEvent(std::uint64_t id, std::uint64_t new_id, std::uint64_t size);
+
 // `count` random valid events of every kind, with random (also huge) fields.
 std::vector<replay::Event> RandomEvents(std::mt19937_64& rng, std::size_t count);
 
