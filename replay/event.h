@@ -10,9 +10,9 @@
 namespace replay {
 
 enum class EventKind : std::uint8_t {
-  kAlloc = 0,       // id, size, alignment (0: the flavour's default), flavour.
-  kFree = 1,        // id.
-  kRealloc = 2,     // id (old), new_id, size (new).
+  kAlloc = 0,    // id, size, alignment (0: the flavour's default), flavour.
+  kFree = 1,     // id.
+  kRealloc = 2,  // id (old), new_id, size (new).
   // Reserved for the garbage-collector traces (see traces/trace.proto).
   kStore = 3,       // id (source), size (slot), new_id (target, 0: null).
   kRootAdd = 4,     // id.

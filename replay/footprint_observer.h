@@ -12,8 +12,7 @@ namespace replay {
 
 class FootprintObserver : public core::Observer {
  public:
-  explicit FootprintObserver(std::size_t committed = 0)
-      : committed_(committed), peak_(committed) {}
+  explicit FootprintObserver(std::size_t committed = 0) : committed_(committed), peak_(committed) {}
   void OnCommit(core::Range range, bool committed) override {
     committed_ = committed ? committed_ + range.size() : committed_ - range.size();
     peak_ = std::max(peak_, committed_);

@@ -30,8 +30,8 @@ struct PolicySpec {
   absl::StatusOr<bool> GetBool(const std::string& key, bool fallback) const;
   absl::StatusOr<std::uint64_t> GetSize(const std::string& key, std::uint64_t fallback) const;
   absl::StatusOr<double> GetDouble(const std::string& key, double fallback) const;
-  absl::StatusOr<std::vector<std::uint64_t>> GetSizeList(
-      const std::string& key, std::vector<std::uint64_t> fallback) const;
+  absl::StatusOr<std::vector<std::uint64_t>> GetSizeList(const std::string& key,
+                                                         std::vector<std::uint64_t> fallback) const;
   // A nested spec; `fallback` is parsed when the key is absent.
   absl::StatusOr<PolicySpec> GetSpec(const std::string& key, const std::string& fallback) const;
 
