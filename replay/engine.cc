@@ -188,7 +188,6 @@ class Replayer {
     if (zero) std::memset(p, 0, size);
     if (options_.verify) FillPattern(p, size, id);
     it->second = Block{p, size, alignment};
-    if (!tombstones_.empty()) tombstones_.erase(id);
     live_ += size;
     NoteGrowth();
     return absl::OkStatus();
@@ -283,7 +282,10 @@ class Replayer {
   TraceReader& reader_;
   ReplayResult* result_;
   IdMap<Block> blocks_;
-  IdMap<std::uint64_t> tombstones_;  // Recently freed ids -> event index.
+  // Recently freed ids -> event index, for the double-free message. Only
+  // consulted for ids that are not live, so a reused id needs no erasing:
+  // its next free overwrites the entry.
+  IdMap<std::uint64_t> tombstones_;
   std::uint64_t index_ = 0;
   std::uint64_t live_ = 0;
   std::uint64_t interval_ = 1;
