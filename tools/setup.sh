@@ -19,8 +19,14 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Tools.
   zstd clang-format
-  # Allocators, GUI, ... go here (jemalloc, mimalloc, tcmalloc, libgc, imgui,
-  # glfw, xvfb) as the project starts using them.
+  # The system allocators replayed as baselines (LD_PRELOAD'ed into the
+  # replay child) and the Boehm collector (the GC baseline).
+  libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libgc-dev
+  # Capture and import: heaptrack (its traces are imported and its overhead
+  # compared with `workbench record`).
+  heaptrack
+  # SVG -> PNG for looking at plots; the visualizer's GUI and headless display.
+  librsvg2-bin libglfw3-dev libimgui-dev libstb-dev xvfb xauth
 )
 
 # Packages that are fully installed (unknown packages only warn on stderr).
