@@ -11,6 +11,10 @@ namespace replay {
 // Extends `crc` (the CRC-32C of some earlier bytes, 0 for none) over
 // data[0, size). Crc32c("123456789") == 0xE3069283.
 std::uint32_t Crc32cExtend(std::uint32_t crc, const void* data, std::size_t size);
+// The same, one byte at a time from a table: what Crc32cExtend falls back
+// to without SSE4.2, and what tests check the fast path against.
+std::uint32_t Crc32cExtendPortable(std::uint32_t crc, const void* data, std::size_t size);
+
 inline std::uint32_t Crc32c(const void* data, std::size_t size) {
   return Crc32cExtend(0, data, size);
 }

@@ -3,10 +3,12 @@
 #include <time.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
+#include <optional>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "replay/id_table.h"
 #include "replay/mmap_allocator.h"
 
 namespace replay {
@@ -14,7 +16,7 @@ namespace {
 
 constexpr std::size_t kDefaultAlignment = 16;  // malloc's guarantee.
 constexpr std::size_t kMaxExamples = 10;
-constexpr std::size_t kMaxTombstones = std::size_t{1} << 22;
+constexpr std::size_t kPrefetchDistance = 8;  // Events ahead whose id slot is prefetched.
 
 double Now() {
   timespec ts;
@@ -22,19 +24,8 @@ double Now() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-struct Block {
-  void* p;
-  std::uint64_t size;  // As the trace asked; the subject got at least 1 byte.
-  std::uint64_t alignment;
-};
-
 // What the subject is asked for: malloc(0) still returns a unique block.
 inline std::uint64_t SubjectSize(std::uint64_t size) { return std::max<std::uint64_t>(size, 1); }
-
-template <typename V>
-using IdMap =
-    absl::flat_hash_map<std::uint64_t, V, absl::Hash<std::uint64_t>, std::equal_to<std::uint64_t>,
-                        MmapAllocator<std::pair<const std::uint64_t, V>>>;
 
 // The pattern --verify writes: a function of the id and the offset.
 inline std::uint64_t PatternWord(std::uint64_t id, std::uint64_t word) {
@@ -74,28 +65,42 @@ std::uint64_t AlignmentOf(const Event& e) {
   return kDefaultAlignment;
 }
 
+// What a block must be aligned to. Beyond an explicit alignment, malloc
+// only promises what any object that fits needs: jemalloc, mimalloc and
+// tcmalloc hand out 8-byte blocks on 8-byte boundaries.
+std::uint64_t GuaranteedAlignment(std::uint64_t size, std::uint64_t alignment) {
+  if (alignment > kDefaultAlignment) return alignment;
+  return std::min(alignment, std::bit_floor(std::max<std::uint64_t>(size, 1)));
+}
+
 // The replay of one trace: the engine's state and the event handlers.
 class Replayer {
  public:
-  Replayer(Subject* subject, const EngineOptions& options, TraceReader& reader,
+  Replayer(Subject* subject, const EngineOptions& options, EventSource& source,
            ReplayResult* result)
-      : subject_(subject), options_(options), reader_(reader), result_(result) {}
+      : subject_(subject),
+        options_(options),
+        source_(source),
+        result_(result),
+        cheap_footprint_(subject->FootprintIsCheap()) {}
 
   absl::Status Run() {
-    std::vector<Event> batch;
+    absl::Span<const Event> batch;
+    std::uint64_t first = 0;
     for (;;) {
-      if (absl::Status s = reader_.Next(&batch); !s.ok()) return s;
+      if (absl::Status s = source_.Next(&batch, &first); !s.ok()) return s;
       if (batch.empty()) break;
-      const std::uint64_t first = reader_.events_read() - batch.size();
       const double start = Now();
       absl::Status status = absl::OkStatus();
       for (std::size_t i = 0; i < batch.size() && status.ok(); ++i) {
+        if (i + kPrefetchDistance < batch.size()) blocks_.Prefetch(batch[i + kPrefetchDistance].id);
         index_ = first + i;
         status = Dispatch(batch[i]);
         ++result_->events;
         if (index_ >= next_sample_) TakeSample();
       }
-      result_->seconds += Now() - start;
+      result_->seconds += Now() - start - probe_seconds_;
+      probe_seconds_ = 0;
       if (!status.ok()) return status;
     }
     TakeSample();
@@ -106,13 +111,14 @@ class Replayer {
     result_->live = live_;
     result_->final_footprint = subject_->Footprint();
     result_->counters = subject_->Counters();
+    result_->series.assign(series_.begin(), series_.end());
   }
 
   // Frees every block still live, so the subject ends empty.
   void FreeAll() {
-    for (auto& [id, block] : blocks_)
-      subject_->Free(block.p, SubjectSize(block.size), block.alignment);
-    blocks_.clear();
+    blocks_.DrainLive([this](std::uint64_t, const Block& block) {
+      subject_->Free(block.p(), SubjectSize(block.size()), block.alignment());
+    });
   }
 
  private:
@@ -138,7 +144,7 @@ class Replayer {
 
   // A semantic error: stop, or (lenient) count, remember and go on.
   absl::Status Semantic(const std::string& what) {
-    const std::string message = absl::StrCat(reader_.path(), ": event ", index_, ": ", what);
+    const std::string message = absl::StrCat(source_.name(), ": event ", index_, ": ", what);
     if (!options_.lenient) return absl::InvalidArgumentError(message);
     ++result_->skipped;
     if (result_->skipped_examples.size() < kMaxExamples) {
@@ -148,13 +154,12 @@ class Replayer {
   }
 
   absl::Status Fatal(absl::StatusCode code, const std::string& what) {
-    return absl::Status(code, absl::StrCat(reader_.path(), ": event ", index_, ": ", what));
+    return absl::Status(code, absl::StrCat(source_.name(), ": event ", index_, ": ", what));
   }
 
   std::string NotLive(std::uint64_t id) const {
-    auto it = tombstones_.find(id);
-    if (it != tombstones_.end()) {
-      return absl::StrCat("id ", id, " is not live: it was freed at event ", it->second,
+    if (std::optional<std::uint64_t> freed = blocks_.FreedAt(id)) {
+      return absl::StrCat("id ", id, " is not live: it was freed at event ", *freed,
                           " (a double free)");
     }
     return absl::StrCat("id ", id, " is not live: no allocation with this id is outstanding");
@@ -169,25 +174,23 @@ class Replayer {
       return Semantic(
           absl::StrCat("alignment ", alignment, " for id ", id, " is not a power of two"));
     }
-    auto [it, inserted] = blocks_.try_emplace(id);
-    if (!inserted) {
+    Block* slot = blocks_.Insert(id);
+    if (slot == nullptr) {
       return Semantic(absl::StrCat("allocation of id ", id, ", which is already live"));
     }
-    void* p = subject_->Allocate(SubjectSize(size), alignment);
+    void* p = zero ? subject_->AllocateZeroed(SubjectSize(size), alignment)
+                   : subject_->Allocate(SubjectSize(size), alignment);
     if (p == nullptr) {
-      blocks_.erase(it);
       return Fatal(absl::StatusCode::kResourceExhausted,
                    absl::StrCat(subject_->name(), " failed: ", subject_->FailureReason()));
     }
-    if ((reinterpret_cast<std::uintptr_t>(p) & (alignment - 1)) != 0) {
-      blocks_.erase(it);
+    if ((reinterpret_cast<std::uintptr_t>(p) & (GuaranteedAlignment(size, alignment) - 1)) != 0) {
       return Fatal(
           absl::StatusCode::kInternal,
           absl::StrCat(subject_->name(), " returned ", Address(p), " for alignment ", alignment));
     }
-    if (zero) std::memset(p, 0, size);
     if (options_.verify) FillPattern(p, size, id);
-    it->second = Block{p, size, alignment};
+    *slot = Block(p, size, alignment);
     live_ += size;
     NoteGrowth();
     return absl::OkStatus();
@@ -195,83 +198,98 @@ class Replayer {
 
   // Checks a block's pattern before it is freed or moved.
   absl::Status Verify(std::uint64_t id, const Block& block) {
-    const std::uint64_t at = PatternMismatch(block.p, block.size, id);
-    if (at == block.size) return absl::OkStatus();
+    const std::uint64_t at = PatternMismatch(block.p(), block.size(), id);
+    if (at == block.size()) return absl::OkStatus();
     return Fatal(absl::StatusCode::kDataLoss,
-                 absl::StrCat("block of id ", id, " (", block.size, " bytes at ", Address(block.p),
-                              ") was overwritten at offset ", at, " while it was live in ",
-                              subject_->name()));
+                 absl::StrCat("block of id ", id, " (", block.size(), " bytes at ",
+                              Address(block.p()), ") was overwritten at offset ", at,
+                              " while it was live in ", subject_->name()));
   }
 
   absl::Status Free(std::uint64_t id) {
-    auto it = blocks_.find(id);
-    if (it == blocks_.end()) return Semantic(absl::StrCat("free of ", NotLive(id)));
-    const Block block = it->second;
+    Block* slot = blocks_.FindLive(id);
+    if (slot == nullptr) return Semantic(absl::StrCat("free of ", NotLive(id)));
+    const Block block = *slot;
     if (options_.verify) {
       if (absl::Status s = Verify(id, block); !s.ok()) return s;
     }
-    subject_->Free(block.p, SubjectSize(block.size), block.alignment);
-    live_ -= block.size;
-    blocks_.erase(it);
-    Bury(id);
+    subject_->Free(block.p(), SubjectSize(block.size()), block.alignment());
+    live_ -= block.size();
+    blocks_.Bury(id, slot, index_);
     return absl::OkStatus();
   }
 
   absl::Status Reallocate(const Event& e) {
-    auto it = blocks_.find(e.id);
-    if (it == blocks_.end()) return Semantic(absl::StrCat("realloc of ", NotLive(e.id)));
+    const Block* slot = blocks_.FindLive(e.id);
+    if (slot == nullptr) return Semantic(absl::StrCat("realloc of ", NotLive(e.id)));
     if (e.size > options_.max_size) {
       return Semantic(absl::StrCat("realloc of id ", e.id, " to ", e.size,
                                    " bytes exceeds the sane bound of ", options_.max_size,
                                    " bytes"));
     }
-    if (e.new_id != e.id && blocks_.contains(e.new_id)) {
+    if (e.new_id != e.id && blocks_.FindLive(e.new_id) != nullptr) {
       return Semantic(absl::StrCat("realloc to id ", e.new_id, ", which is already live"));
     }
-    const Block old = it->second;
+    const Block old = *slot;
     if (options_.verify) {
       if (absl::Status s = Verify(e.id, old); !s.ok()) return s;
     }
-    void* p = subject_->Allocate(SubjectSize(e.size), old.alignment);
+    void* p = subject_->Reallocate(old.p(), SubjectSize(old.size()), SubjectSize(e.size),
+                                   old.alignment());
     if (p == nullptr) {
       return Fatal(absl::StatusCode::kResourceExhausted,
                    absl::StrCat(subject_->name(), " failed: ", subject_->FailureReason()));
     }
-    std::memcpy(p, old.p, std::min(old.size, e.size));
-    subject_->Free(old.p, SubjectSize(old.size), old.alignment);
-    blocks_.erase(it);
-    if (e.new_id != e.id) Bury(e.id);
-    blocks_[e.new_id] = Block{p, e.size, old.alignment};
+    // Slots may move when the sparse table grows: look them up afresh.
+    if (e.new_id != e.id) blocks_.Bury(e.id, blocks_.FindLive(e.id), index_);
+    Block* moved = e.new_id == e.id ? blocks_.FindLive(e.id) : blocks_.Insert(e.new_id);
+    *moved = Block(p, e.size, old.alignment());
     if (options_.verify) FillPattern(p, e.size, e.new_id);
-    live_ = live_ - old.size + e.size;
+    live_ = live_ - old.size() + e.size;
     NoteGrowth();
     return absl::OkStatus();
   }
 
-  // After live bytes grew: track the peaks, and live at peak footprint.
+  // After live bytes grew: track the peaks, and live at peak footprint. A
+  // footprint that is costly to read is probed only when live bytes reach a
+  // new high by 1/64 (and at every sample), so a peak of footprint that
+  // follows one of live bytes is seen to within that much.
   void NoteGrowth() {
     result_->peak_live = std::max(result_->peak_live, live_);
-    const std::uint64_t footprint = subject_->Footprint();
+    if (cheap_footprint_) {
+      NoteFootprint(subject_->Footprint());
+    } else if (live_ >= next_probe_live_) {
+      next_probe_live_ = live_ + std::max<std::uint64_t>(live_ / 64, 4096);
+      NoteFootprint(ProbeFootprint());
+    }
+  }
+
+  void NoteFootprint(std::uint64_t footprint) {
     if (footprint > result_->peak_footprint) {
       result_->peak_footprint = footprint;
       result_->live_at_peak_footprint = live_;
     }
   }
 
-  void Bury(std::uint64_t id) {
-    if (tombstones_.size() >= kMaxTombstones) tombstones_.clear();
-    tombstones_[id] = index_;
+  // Footprint, with the time taken kept out of the measured time when the
+  // probe is not cheap.
+  std::uint64_t ProbeFootprint() {
+    if (cheap_footprint_) return subject_->Footprint();
+    const double start = Now();
+    const std::uint64_t footprint = subject_->Footprint();
+    probe_seconds_ += Now() - start;
+    return footprint;
   }
 
   void TakeSample() {
-    result_->series.push_back(Sample{index_, live_, subject_->Footprint()});
-    if (result_->series.size() >= 2 * std::max<std::size_t>(options_.samples, 1)) {
+    const std::uint64_t footprint = ProbeFootprint();
+    NoteFootprint(footprint);
+    series_.push_back(Sample{index_, live_, footprint});
+    if (series_.size() >= 2 * std::max<std::size_t>(options_.samples, 1)) {
       // Keep every other sample and sample half as often from now on.
       std::size_t kept = 0;
-      for (std::size_t i = 0; i < result_->series.size(); i += 2) {
-        result_->series[kept++] = result_->series[i];
-      }
-      result_->series.resize(kept);
+      for (std::size_t i = 0; i < series_.size(); i += 2) series_[kept++] = series_[i];
+      series_.resize(kept);
       interval_ *= 2;
     }
     next_sample_ = index_ + interval_;
@@ -279,17 +297,18 @@ class Replayer {
 
   Subject* subject_;
   const EngineOptions& options_;
-  TraceReader& reader_;
+  EventSource& source_;
   ReplayResult* result_;
-  IdMap<Block> blocks_;
-  // Recently freed ids -> event index, for the double-free message. Only
-  // consulted for ids that are not live, so a reused id needs no erasing:
-  // its next free overwrites the entry.
-  IdMap<std::uint64_t> tombstones_;
+  const bool cheap_footprint_;
+  IdTable blocks_;
   std::uint64_t index_ = 0;
   std::uint64_t live_ = 0;
   std::uint64_t interval_ = 1;
   std::uint64_t next_sample_ = 0;
+  std::uint64_t next_probe_live_ = 0;
+  double probe_seconds_ = 0;  // Costly footprint probes in this batch.
+  // Kept off the heap, which may be the allocator under test.
+  std::vector<Sample, MmapAllocator<Sample>> series_;
 };
 
 }  // namespace
@@ -307,8 +326,13 @@ double ReplayResult::peak_to_peak_fragmentation() const {
 }
 
 absl::Status Engine::Replay(TraceReader& reader, ReplayResult* result) {
+  TraceReaderSource source(reader);
+  return Replay(source, result);
+}
+
+absl::Status Engine::Replay(EventSource& source, ReplayResult* result) {
   result->subject = subject_->name();
-  Replayer replayer(subject_, options_, reader, result);
+  Replayer replayer(subject_, options_, source, result);
   absl::Status status = replayer.Run();
   replayer.Finish();
   replayer.FreeAll();

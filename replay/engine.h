@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "replay/event.h"
+#include "replay/event_source.h"
 #include "replay/subject.h"
 #include "replay/trace_io.h"
 
@@ -65,6 +66,7 @@ class Engine {
   // allocation the subject refuses, a verify failure or a reader error stops
   // the replay with a status naming the file and event index; *result then
   // holds what was measured up to there.
+  absl::Status Replay(EventSource& source, ReplayResult* result);
   absl::Status Replay(TraceReader& reader, ReplayResult* result);
 
  private:

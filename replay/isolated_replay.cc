@@ -1,202 +1,172 @@
 #include "replay/isolated_replay.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <sstream>
 
-#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "replay/pool_subjects.h"
+#include "absl/strings/str_join.h"
+#include "replay/event_pipe.h"
+#include "replay/system_subjects.h"
 
 namespace replay {
 namespace {
 
-// Escapes a message onto one line.
-std::string OneLine(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else {
-      out += c;
-    }
+std::string Executable() {
+  char buffer[4096];
+  const ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+}
+
+// The replay_child binary: $WORKBENCH_REPLAY_CHILD, else in the runfiles of
+// this binary or test (Bazel), else next to this binary.
+absl::StatusOr<std::string> ReplayChildPath() {
+  if (const char* path = std::getenv("WORKBENCH_REPLAY_CHILD")) return std::string(path);
+  const std::string exe = Executable();
+  std::vector<std::string> candidates;
+  for (const char* root : {std::getenv("RUNFILES_DIR"), std::getenv("TEST_SRCDIR")}) {
+    if (root != nullptr) candidates.push_back(absl::StrCat(root, "/workbench/replay/replay_child"));
   }
+  candidates.push_back(exe + ".runfiles/workbench/replay/replay_child");
+  candidates.push_back(exe.substr(0, exe.rfind('/') + 1) + "replay_child");
+  for (const std::string& path : candidates) {
+    if (access(path.c_str(), X_OK) == 0) return path;
+  }
+  return absl::NotFoundError(absl::StrCat("cannot find the replay_child binary (looked in ",
+                                          absl::StrJoin(candidates, ", "),
+                                          "); set WORKBENCH_REPLAY_CHILD"));
+}
+
+std::vector<std::string> ChildArguments(const std::string& child, const std::string& policy,
+                                        const std::string& trace_path,
+                                        const EngineOptions& options) {
+  return {child,
+          policy,
+          trace_path,
+          absl::StrCat("--verify=", options.verify),
+          absl::StrCat("--lenient=", options.lenient),
+          absl::StrCat("--max_size=", options.max_size),
+          absl::StrCat("--samples=", options.samples)};
+}
+
+// The environment for the child: ours, with LD_PRELOAD set to `preload`
+// (or left alone when empty).
+std::vector<std::string> ChildEnvironment(const std::string& preload) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!preload.empty() && absl::StartsWith(*e, "LD_PRELOAD=")) continue;
+    env.push_back(*e);
+  }
+  if (!preload.empty()) env.push_back("LD_PRELOAD=" + preload);
+  return env;
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
   return out;
 }
 
-std::string Unescape(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 1 < s.size()) {
-      out += s[i + 1] == 'n' ? '\n' : s[i + 1];
-      ++i;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-absl::Status WriteAll(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return absl::InternalError(absl::StrCat("pipe write: ", std::strerror(errno)));
-    done += static_cast<std::size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-std::string EncodeResult(const ReplayResult& r, const absl::Status& status) {
-  std::ostringstream out;
-  out << "subject " << OneLine(r.subject) << "\n"
-      << "status " << static_cast<int>(status.code()) << " "
-      << OneLine(std::string(status.message())) << "\n"
-      << "events " << r.events << "\n"
-      << "seconds " << absl::StrCat(r.seconds) << "\n"
-      << "skipped " << r.skipped << "\n"
-      << "live " << r.live << "\n"
-      << "peak_live " << r.peak_live << "\n"
-      << "peak_footprint " << r.peak_footprint << "\n"
-      << "live_at_peak_footprint " << r.live_at_peak_footprint << "\n"
-      << "final_footprint " << r.final_footprint << "\n";
-  for (int k = 0; k < kEventKindCount; ++k) out << "kind " << k << " " << r.per_kind[k] << "\n";
-  for (const std::string& e : r.skipped_examples) out << "example " << OneLine(e) << "\n";
-  for (const auto& [name, value] : r.counters) out << "counter " << value << " " << name << "\n";
-  for (const Sample& s : r.series)
-    out << "sample " << s.event << " " << s.live << " " << s.footprint << "\n";
-  out << "end\n";
-  return out.str();
-}
-
-absl::Status DecodeResult(const std::string& text, ReplayResult* r, absl::Status* status) {
-  bool ended = false;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    const std::size_t space = line.find(' ');
-    const std::string key(line.substr(0, space));
-    const std::string rest =
-        space == absl::string_view::npos ? "" : std::string(line.substr(space + 1));
-    std::vector<std::string> f = absl::StrSplit(rest, ' ');
-    auto u64 = [&](const std::string& s) {
-      std::uint64_t v = 0;
-      (void)absl::SimpleAtoi(s, &v);
-      return v;
-    };
-    if (key == "subject") {
-      r->subject = Unescape(rest);
-    } else if (key == "status") {
-      int code = 0;
-      (void)absl::SimpleAtoi(f[0], &code);
-      const std::size_t sp = rest.find(' ');
-      *status = absl::Status(static_cast<absl::StatusCode>(code),
-                             sp == std::string::npos ? "" : Unescape(rest.substr(sp + 1)));
-    } else if (key == "events") {
-      r->events = u64(rest);
-    } else if (key == "seconds") {
-      (void)absl::SimpleAtod(rest, &r->seconds);
-    } else if (key == "skipped") {
-      r->skipped = u64(rest);
-    } else if (key == "live") {
-      r->live = u64(rest);
-    } else if (key == "peak_live") {
-      r->peak_live = u64(rest);
-    } else if (key == "peak_footprint") {
-      r->peak_footprint = u64(rest);
-    } else if (key == "live_at_peak_footprint") {
-      r->live_at_peak_footprint = u64(rest);
-    } else if (key == "final_footprint") {
-      r->final_footprint = u64(rest);
-    } else if (key == "kind" && f.size() == 2 && u64(f[0]) < kEventKindCount) {
-      r->per_kind[u64(f[0])] = u64(f[1]);
-    } else if (key == "example") {
-      r->skipped_examples.push_back(Unescape(rest));
-    } else if (key == "counter" && f.size() >= 2) {
-      r->counters.emplace_back(rest.substr(rest.find(' ') + 1), u64(f[0]));
-    } else if (key == "sample" && f.size() == 3) {
-      r->series.push_back(Sample{u64(f[0]), u64(f[1]), u64(f[2])});
-    } else if (key == "end") {
-      ended = true;
-    } else {
-      return absl::DataLossError(absl::StrCat("unexpected result line '", line, "'"));
-    }
-  }
-  if (!ended) return absl::DataLossError("the result ended early");
-  return absl::OkStatus();
-}
-
-PolicyRun ReplayHere(const std::string& trace_path, const std::string& policy,
-                     const EngineOptions& options) {
-  PolicyRun run{policy, {}, absl::OkStatus()};
-  run.result.subject = policy;
-  absl::StatusOr<PolicySpec> spec = PolicySpec::Parse(policy);
-  if (!spec.ok()) {
-    run.status = spec.status();
-    return run;
-  }
-  absl::StatusOr<std::unique_ptr<Subject>> subject = MakePoolSubject(*spec);
-  if (!subject.ok()) {
-    run.status = subject.status();
-    return run;
-  }
-  absl::StatusOr<std::unique_ptr<TraceReader>> reader = TraceReader::Open(trace_path);
-  if (!reader.ok()) {
-    run.status = reader.status();
-    return run;
-  }
-  Engine engine(subject->get(), options);
-  run.status = engine.Replay(**reader, &run.result);
-  if (run.status.ok() && options.verify) run.status = (*subject)->Check();
-  return run;
-}
-
-PolicyRun ReplayInChild(const std::string& trace_path, const std::string& policy,
-                        const EngineOptions& options) {
-  PolicyRun run{policy, {}, absl::OkStatus()};
-  run.result.subject = policy;
-  int fds[2];
-  if (pipe(fds) != 0) {
-    run.status = absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
-    return run;
-  }
-  const pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    run.status = absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
-    return run;
-  }
-  if (pid == 0) {
-    close(fds[0]);
-    PolicyRun child = ReplayHere(trace_path, policy, options);
-    const bool sent = WriteAll(fds[1], EncodeResult(child.result, child.status)).ok();
-    _exit(sent ? 0 : 3);
-  }
-  close(fds[1]);
+std::string ReadAll(int fd) {
   std::string text;
   char buffer[1 << 16];
   for (;;) {
-    const ssize_t n = read(fds[0], buffer, sizeof buffer);
+    const ssize_t n = read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     text.append(buffer, static_cast<std::size_t>(n));
   }
-  close(fds[0]);
+  return text;
+}
+
+}  // namespace
+
+PolicyRun ReplayHere(const std::string& trace_path, const std::string& policy,
+                     const EngineOptions& options) {
+  absl::StatusOr<std::unique_ptr<TraceReader>> reader = TraceReader::Open(trace_path);
+  if (!reader.ok()) return FailedRun(policy, reader.status());
+  TraceReaderSource source(**reader);
+  return ReplayPolicy(source, policy, options);
+}
+
+PolicyRun ReplayInChild(const std::string& trace_path, const std::string& policy,
+                        const EngineOptions& options) {
+  absl::StatusOr<PolicySpec> spec = PolicySpec::Parse(policy);
+  if (!spec.ok()) return FailedRun(policy, spec.status());
+  std::string preload;
+  if (IsSystemAllocator(spec->name)) {
+#if defined(__SANITIZE_ADDRESS__)
+    return FailedRun(policy, absl::UnavailableError(absl::StrCat(
+                                 "policy '", policy,
+                                 "': system allocators are not replayed in a sanitizer build (the "
+                                 "sanitizer's allocator stands in for malloc)")));
+#endif
+    absl::StatusOr<std::string> library = SystemAllocatorPreload(*spec);
+    if (!library.ok()) return FailedRun(policy, library.status());
+    preload = *library;
+  }
+  absl::StatusOr<std::string> child = ReplayChildPath();
+  if (!child.ok()) return FailedRun(policy, child.status());
+  absl::StatusOr<std::unique_ptr<TraceReader>> reader = TraceReader::Open(trace_path);
+  if (!reader.ok()) return FailedRun(policy, reader.status());
+
+  // Everything the child needs is made before fork.
+  std::vector<std::string> args = ChildArguments(*child, policy, trace_path, options);
+  std::vector<std::string> env = ChildEnvironment(preload);
+  std::vector<char*> argv = CStrings(args);
+  std::vector<char*> envp = CStrings(env);
+  const std::string exec_failure =
+      EncodeResult(FailedRun(policy, absl::OkStatus()).result,
+                   absl::InternalError(absl::StrCat("cannot run ", *child, ": exec failed")));
+
+  int events[2];  // A socket, so a write after the child quits is EPIPE, not SIGPIPE.
+  int results[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, events) != 0) {
+    return FailedRun(policy,
+                     absl::InternalError(absl::StrCat("socketpair: ", std::strerror(errno))));
+  }
+  if (pipe2(results, O_CLOEXEC) != 0) {
+    close(events[0]);
+    close(events[1]);
+    return FailedRun(policy, absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno))));
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // dup2 clears close-on-exec on the copies.
+    if (dup2(events[1], STDIN_FILENO) >= 0 && dup2(results[1], STDOUT_FILENO) >= 0) {
+      execve(argv[0], argv.data(), envp.data());
+    }
+    (void)WriteAll(results[1], exec_failure);
+    _exit(127);
+  }
+  close(events[1]);
+  close(results[1]);
+  if (pid < 0) {
+    close(events[0]);
+    close(results[0]);
+    return FailedRun(policy, absl::InternalError(absl::StrCat("fork: ", std::strerror(errno))));
+  }
+  // A reader error reaches the child, which reports it as the replay's.
+  (void)SendEvents(**reader, events[0]);
+  close(events[0]);
+  const std::string text = ReadAll(results[0]);
+  close(results[0]);
   int wstatus = 0;
   while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
+  PolicyRun run = FailedRun(policy, absl::OkStatus());
   if (WIFSIGNALED(wstatus)) {
     run.status = absl::AbortedError(
         absl::StrCat("the replay of ", policy, " crashed: ", strsignal(WTERMSIG(wstatus))));
+    // What it measured before it died is lost with it.
     return run;
   }
   absl::Status decoded = DecodeResult(text, &run.result, &run.status);

@@ -318,8 +318,10 @@ absl::StatusOr<std::unique_ptr<Subject>> MakePoolSubject(const PolicySpec& spec)
   if (spec.name == "node-slice-classes") {
     return ClassesSubject::Make(spec, ClassesSubject::Kind::kNodeSlice);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown policy '", spec.name, "': expected mvff, mfs-classes or node-slice-classes"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown policy '", spec.name,
+                   "': expected mvff, mfs-classes, node-slice-classes, glibc, jemalloc, mimalloc "
+                   "or tcmalloc"));
 }
 
 }  // namespace replay

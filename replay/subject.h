@@ -1,11 +1,13 @@
 // A Subject is what a trace is replayed through: one configured pool policy
-// (an arena and its pools) or, later, a system allocator or collector. The
-// engine calls Allocate and Free on the hot path and samples Footprint.
+// (an arena and its pools), a system allocator (this process's malloc), or
+// later a collector. The engine calls Allocate and Free on the hot path and
+// probes Footprint.
 #ifndef REPLAY_SUBJECT_H_
 #define REPLAY_SUBJECT_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,10 +30,34 @@ class Subject {
   virtual void Free(void* p, std::size_t size, std::size_t alignment) = 0;
   virtual std::string FailureReason() const = 0;
 
-  // Bytes the allocator holds from the operating system now (cheap: called
-  // after every allocation), and the highest value it has had.
+  // calloc: a zeroed block. Allocators that know fresh memory is zero
+  // override this.
+  virtual void* AllocateZeroed(std::size_t size, std::size_t alignment) {
+    void* p = Allocate(size, alignment);
+    if (p != nullptr) std::memset(p, 0, size);
+    return p;
+  }
+
+  // realloc: a block of `new_size` holding the first min(old, new) bytes of
+  // `p`, which is freed. On failure nullptr, and `p` is untouched.
+  // Allocators that can grow in place override this.
+  virtual void* Reallocate(void* p, std::size_t old_size, std::size_t new_size,
+                           std::size_t alignment) {
+    void* q = Allocate(new_size, alignment);
+    if (q == nullptr) return nullptr;
+    std::memcpy(q, p, old_size < new_size ? old_size : new_size);
+    Free(p, old_size, alignment);
+    return q;
+  }
+
+  // Bytes the allocator holds from the operating system now, and the
+  // highest value it has had.
   virtual std::size_t Footprint() const = 0;
   virtual std::size_t PeakFootprint() const = 0;
+  // Whether Footprint is cheap enough to call after every allocation (pool
+  // subjects follow their arena's commits). When not, the engine probes it
+  // at sample points and as live bytes grow, outside the timed work.
+  virtual bool FootprintIsCheap() const { return true; }
   // Named counters for reports (arena calls, segments, ...).
   virtual std::vector<std::pair<std::string, std::uint64_t>> Counters() const { return {}; }
   // The allocator's own invariants, for --verify and tests.

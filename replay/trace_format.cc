@@ -17,55 +17,38 @@ const char* RecordTypeName(int type) {
   }
 }
 
-std::string EventProblem(const Event& event) {
-  const int kind = static_cast<int>(event.kind);
-  if (kind >= kEventKindCount) {
-    return absl::StrCat("unknown event kind ", kind, " (expected 0..", kEventKindCount - 1, ")");
-  }
-  const int flavour = static_cast<int>(event.flavour);
-  if (flavour >= kFlavourCount) {
-    return absl::StrCat("unknown flavour ", flavour, " (expected 0..", kFlavourCount - 1, ")");
-  }
+std::string DescribeEventDefect(EventDefect defect, const Event& event) {
   const char* name = EventKindName(event.kind);
-  const bool uses_id = event.kind != EventKind::kCollect;
-  const bool uses_new_id = event.kind == EventKind::kRealloc || event.kind == EventKind::kStore;
-  const bool uses_size = event.kind == EventKind::kAlloc || event.kind == EventKind::kRealloc ||
-                         event.kind == EventKind::kStore;
-  const bool is_alloc = event.kind == EventKind::kAlloc;
-  if (!uses_id && event.id != 0)
-    return absl::StrCat(name, " has an id ", event.id, " (expected 0)");
-  if (!uses_new_id && event.new_id != 0) {
-    return absl::StrCat(name, " has a new id ", event.new_id, " (expected 0)");
+  switch (defect) {
+    case EventDefect::kNone:
+      return "";
+    case EventDefect::kUnknownKind:
+      return absl::StrCat("unknown event kind ", static_cast<int>(event.kind), " (expected 0..",
+                          kEventKindCount - 1, ")");
+    case EventDefect::kUnknownFlavour:
+      return absl::StrCat("unknown flavour ", static_cast<int>(event.flavour), " (expected 0..",
+                          kFlavourCount - 1, ")");
+    case EventDefect::kUnusedId:
+      return absl::StrCat(name, " has an id ", event.id, " (expected 0)");
+    case EventDefect::kUnusedNewId:
+      return absl::StrCat(name, " has a new id ", event.new_id, " (expected 0)");
+    case EventDefect::kUnusedSize:
+      return absl::StrCat(name, " has a size ", event.size, " (expected 0)");
+    case EventDefect::kUnusedAlignment:
+      return absl::StrCat(name, " has an alignment ", event.alignment, " (expected 0)");
+    case EventDefect::kUnusedFlavour:
+      return absl::StrCat(name, " has flavour ", FlavourName(event.flavour), " (expected malloc)");
+    case EventDefect::kSizeTooLarge:
+      return absl::StrCat(event.kind == EventKind::kStore ? "slot " : "size ", event.size,
+                          " exceeds the limit 2^48 = ", kMaxSize);
+    case EventDefect::kAlignmentNotPowerOfTwo:
+      return absl::StrCat("alignment ", event.alignment, " is not a power of two");
+    case EventDefect::kAlignmentTooLarge:
+      return absl::StrCat("alignment ", event.alignment, " exceeds the limit 2^48 = ", kMaxSize);
   }
-  if (!uses_size && event.size != 0) {
-    return absl::StrCat(name, " has a size ", event.size, " (expected 0)");
-  }
-  if (!is_alloc && event.alignment != 0) {
-    return absl::StrCat(name, " has an alignment ", event.alignment, " (expected 0)");
-  }
-  if (!is_alloc && event.flavour != Flavour::kMalloc) {
-    return absl::StrCat(name, " has flavour ", FlavourName(event.flavour), " (expected malloc)");
-  }
-  if (event.size > kMaxSize) {
-    return absl::StrCat(event.kind == EventKind::kStore ? "slot " : "size ", event.size,
-                        " exceeds the limit 2^48 = ", kMaxSize);
-  }
-  if ((event.alignment & (event.alignment - 1)) != 0) {
-    return absl::StrCat("alignment ", event.alignment, " is not a power of two");
-  }
-  if (event.alignment > kMaxSize) {
-    return absl::StrCat("alignment ", event.alignment, " exceeds the limit 2^48 = ", kMaxSize);
-  }
-  return "";
+  return "unknown defect";
 }
 
-void Totals::Add(const Event& event) {
-  ++event_count;
-  ++per_kind[static_cast<int>(event.kind)];
-  if (event.kind == EventKind::kAlloc || event.kind == EventKind::kRealloc) {
-    bytes_allocated += event.size;
-  }
-}
 
 traces::TraceFooter Totals::ToFooter() const {
   traces::TraceFooter footer;

@@ -37,10 +37,50 @@ inline constexpr std::uint64_t kMaxRecordPayload = std::uint64_t{256} << 20;
 // kMaxRecordPayload (at most ~70 bytes per event).
 inline constexpr std::size_t kMaxEventsPerChunk = std::size_t{1} << 20;
 
+// What can be wrong with one event on its own.
+enum class EventDefect : std::uint8_t {
+  kNone,
+  kUnknownKind,
+  kUnknownFlavour,
+  kUnusedId,  // A field the kind does not use is set...
+  kUnusedNewId,
+  kUnusedSize,
+  kUnusedAlignment,
+  kUnusedFlavour,  // ...or a flavour on a kind that is not an ALLOC.
+  kSizeTooLarge,   // Above kMaxSize.
+  kAlignmentNotPowerOfTwo,
+  kAlignmentTooLarge,
+};
+
+// The check, cheap enough for every event a reader decodes.
+inline EventDefect FindEventDefect(const Event& event) {
+  const auto kind = static_cast<unsigned>(event.kind);
+  if (kind >= kEventKindCount) return EventDefect::kUnknownKind;
+  if (static_cast<unsigned>(event.flavour) >= kFlavourCount) return EventDefect::kUnknownFlavour;
+  const bool alloc = event.kind == EventKind::kAlloc;
+  const bool realloc_or_store =
+      event.kind == EventKind::kRealloc || event.kind == EventKind::kStore;
+  if (event.kind == EventKind::kCollect && event.id != 0) return EventDefect::kUnusedId;
+  if (!realloc_or_store && event.new_id != 0) return EventDefect::kUnusedNewId;
+  if (!alloc && !realloc_or_store && event.size != 0) return EventDefect::kUnusedSize;
+  if (!alloc && event.alignment != 0) return EventDefect::kUnusedAlignment;
+  if (!alloc && event.flavour != Flavour::kMalloc) return EventDefect::kUnusedFlavour;
+  if (event.size > kMaxSize) return EventDefect::kSizeTooLarge;
+  if ((event.alignment & (event.alignment - 1)) != 0) return EventDefect::kAlignmentNotPowerOfTwo;
+  if (event.alignment > kMaxSize) return EventDefect::kAlignmentTooLarge;
+  return EventDefect::kNone;
+}
+
+// The defect of `event` in words (without file or index).
+std::string DescribeEventDefect(EventDefect defect, const Event& event);
+
 // What is wrong with `event` (without file or index), or "" if nothing is:
 // unknown kind or flavour, a field the kind does not use set, an alignment
 // that is not a power of two, a size above kMaxSize.
-std::string EventProblem(const Event& event);
+inline std::string EventProblem(const Event& event) {
+  const EventDefect defect = FindEventDefect(event);
+  return defect == EventDefect::kNone ? std::string() : DescribeEventDefect(defect, event);
+}
 
 // The totals a footer carries, accumulated event by event.
 struct Totals {
@@ -49,7 +89,20 @@ struct Totals {
   std::array<std::uint64_t, kEventKindCount> per_kind{};
   std::uint64_t bytes_allocated = 0;
 
-  void Add(const Event& event);
+  void Merge(const Totals& other) {
+    event_count += other.event_count;
+    chunk_count += other.chunk_count;
+    for (int k = 0; k < kEventKindCount; ++k) per_kind[k] += other.per_kind[k];
+    bytes_allocated += other.bytes_allocated;
+  }
+  // Inline: the reader adds every event it decodes.
+  void Add(const Event& event) {
+    ++event_count;
+    ++per_kind[static_cast<int>(event.kind)];
+    if (event.kind == EventKind::kAlloc || event.kind == EventKind::kRealloc) {
+      bytes_allocated += event.size;
+    }
+  }
   traces::TraceFooter ToFooter() const;
 };
 

@@ -15,6 +15,20 @@
 namespace replay {
 namespace {
 
+// A chunk column as read in the decode loop: its values, or (absent) zeros.
+template <typename T>
+class ColumnReader {
+ public:
+  explicit ColumnReader(const google::protobuf::RepeatedField<T>& field)
+      : data_(field.empty() ? &kZero : field.data()), stride_(field.empty() ? 0 : 1) {}
+  T operator[](int i) const { return data_[static_cast<std::size_t>(i) * stride_]; }
+
+ private:
+  static constexpr T kZero = 0;
+  const T* data_;
+  std::size_t stride_;
+};
+
 using internal::ByteSource;
 using internal::InputStream;
 
@@ -228,41 +242,53 @@ class TraceReaderImpl final : public TraceReader {
             column.name, " (expected ", rows, ", or 0 for all zeros)")));
       }
     }
+    // One pass, row by row, so each event is written once while it is in
+    // cache. An absent column reads its one zero with a stride of 0.
     batch->resize(rows);
+    Event* events = batch->data();
+    const ColumnReader<std::uint64_t> ids(chunk_.ids()), new_ids(chunk_.new_ids()),
+        sizes(chunk_.sizes()), alignments(chunk_.alignments());
+    const ColumnReader<std::uint32_t> flavours(chunk_.flavours()), threads(chunk_.threads()),
+        sites(chunk_.sites()), pool_hints(chunk_.pool_hints());
+    const ColumnReader<std::int64_t> time_deltas(chunk_.time_deltas());
+    const std::uint32_t* kinds = chunk_.kinds().data();
+    // Locals, not members, so stores through `e` cannot force reloads.
+    std::uint64_t time_ns = last_time_ns_;
+    internal::Totals totals;
     for (int i = 0; i < rows; ++i) {
-      Event& e = (*batch)[i];
-      const std::uint32_t kind = chunk_.kinds(i);
-      if (kind >= kEventKindCount) {
+      const std::uint32_t kind = kinds[i];
+      const std::uint32_t flavour = flavours[i];
+      if (kind >= kEventKindCount || flavour >= kFlavourCount) [[unlikely]] {
         batch->clear();
-        return Fail(
-            absl::InvalidArgumentError(absl::StrCat(AtEvent(index + i), "unknown event kind ", kind,
-                                                    " (expected 0..", kEventKindCount - 1, ")")));
+        return Fail(absl::InvalidArgumentError(absl::StrCat(
+            AtEvent(index + i), kind >= kEventKindCount
+                                    ? absl::StrCat("unknown event kind ", kind, " (expected 0..",
+                                                   kEventKindCount - 1, ")")
+                                    : absl::StrCat("unknown flavour ", flavour, " (expected 0..",
+                                                   kFlavourCount - 1, ")"))));
       }
-      const std::uint32_t flavour = chunk_.flavours_size() ? chunk_.flavours(i) : 0;
-      if (flavour >= kFlavourCount) {
-        batch->clear();
-        return Fail(
-            absl::InvalidArgumentError(absl::StrCat(AtEvent(index + i), "unknown flavour ", flavour,
-                                                    " (expected 0..", kFlavourCount - 1, ")")));
-      }
+      Event& e = events[i];
       e.kind = static_cast<EventKind>(kind);
       e.flavour = static_cast<Flavour>(flavour);
-      e.id = chunk_.ids_size() ? chunk_.ids(i) : 0;
-      e.new_id = chunk_.new_ids_size() ? chunk_.new_ids(i) : 0;
-      e.size = chunk_.sizes_size() ? chunk_.sizes(i) : 0;
-      e.alignment = chunk_.alignments_size() ? chunk_.alignments(i) : 0;
-      e.thread = chunk_.threads_size() ? chunk_.threads(i) : 0;
-      last_time_ns_ +=
-          static_cast<std::uint64_t>(chunk_.time_deltas_size() ? chunk_.time_deltas(i) : 0);
-      e.time_ns = last_time_ns_;
-      e.site = chunk_.sites_size() ? chunk_.sites(i) : 0;
-      e.pool_hint = chunk_.pool_hints_size() ? chunk_.pool_hints(i) : 0;
-      if (std::string problem = internal::EventProblem(e); !problem.empty()) {
+      e.thread = threads[i];
+      e.id = ids[i];
+      e.new_id = new_ids[i];
+      e.size = sizes[i];
+      e.alignment = alignments[i];
+      time_ns += static_cast<std::uint64_t>(time_deltas[i]);
+      e.time_ns = time_ns;
+      e.site = sites[i];
+      e.pool_hint = pool_hints[i];
+      const internal::EventDefect defect = internal::FindEventDefect(e);
+      if (defect != internal::EventDefect::kNone) [[unlikely]] {
+        const std::string problem = internal::DescribeEventDefect(defect, e);
         batch->clear();
         return Fail(absl::InvalidArgumentError(absl::StrCat(AtEvent(index + i), problem)));
       }
+      totals.Add(e);
     }
-    for (const Event& e : *batch) totals_.Add(e);
+    last_time_ns_ = time_ns;
+    totals_.Merge(totals);
     ++totals_.chunk_count;
     return absl::OkStatus();
   }

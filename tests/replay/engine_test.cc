@@ -1,6 +1,8 @@
 #include "replay/engine.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -161,6 +163,29 @@ TEST(EngineTest, ChildProcessGivesTheSameResultAsInProcess) {
   PolicyRun bad = ReplayInChild(path, "mvff(colour=red)", {});
   EXPECT_NE(bad.status.message().find("unknown argument 'colour'"), std::string::npos)
       << bad.status;
+}
+
+TEST(EngineTest, ChildReportsTheReadersErrorWithFileAndEvent) {
+  std::vector<Event> events;
+  for (std::uint64_t id = 1; id <= 100; ++id) events.push_back(AllocEvent(id, 24));
+  const std::string path = WriteTrace("cut", events);
+  // Cut the file inside a later chunk: the first chunks replay, then the
+  // reader's error (in the parent) becomes the child's result.
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string cut = path + ".cut";
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() * 2 / 3);
+  PolicyRun child = ReplayInChild(cut, "mvff", {});
+  EXPECT_FALSE(child.status.ok());
+  EXPECT_NE(child.status.message().find(cut), std::string::npos) << child.status;
+  EXPECT_GT(child.result.events, 0u);
+  EXPECT_LT(child.result.events, 100u);
+  PolicyRun here = ReplayHere(cut, "mvff", {});
+  EXPECT_EQ(here.status, child.status);
+  EXPECT_EQ(here.result.events, child.result.events);
 }
 
 TEST(EngineTest, ResultEncodingRoundTrips) {

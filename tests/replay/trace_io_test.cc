@@ -4,6 +4,7 @@
 #include "replay/trace_io.h"
 
 #include <functional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -50,6 +51,20 @@ TEST(Crc32cTest, KnownVectors) {
   const std::string zeros(32, '\0');
   EXPECT_EQ(replay::Crc32c(zeros.data(), zeros.size()), 0x8A9136AAu);
   EXPECT_EQ(replay::Crc32cExtend(replay::Crc32c("1234", 4), "56789", 5), 0xE3069283u);
+}
+
+TEST(Crc32cTest, FastPathAgreesWithTheTable) {
+  std::mt19937_64 rng(testing_util::TestSeed());
+  std::string bytes(4096, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng());
+  for (std::size_t start = 0; start < 9; ++start) {
+    for (std::size_t size : {0, 1, 7, 8, 9, 63, 64, 65, 1000, 4000}) {
+      const std::uint32_t seed = static_cast<std::uint32_t>(rng());
+      EXPECT_EQ(replay::Crc32cExtend(seed, bytes.data() + start, size),
+                replay::Crc32cExtendPortable(seed, bytes.data() + start, size))
+          << "start " << start << " size " << size;
+    }
+  }
 }
 
 TEST(EventTest, NamesAndPrinting) {

@@ -14,7 +14,9 @@ ABSL_FLAG(std::string, policy, "",
           "A pool policy: mvff(first_fit=,slot_high=,arena_high=,extend_by=,mean_size=,align=,"
           "spare=), mfs-classes(classes=16,32,...;large=mvff(...);extend_by=), "
           "node-slice-classes(...), each also taking arena=vm|client, client_size=, "
-          "commit_limit=, grain=, chunk=, mlworks=, arena_spare=. Repeat for compare.");
+          "commit_limit=, grain=, chunk=, mlworks=, arena_spare=; a system allocator: glibc, "
+          "jemalloc, mimalloc, tcmalloc (each also lib=PATH), preloaded into its replay "
+          "process; or null (the engine alone). Repeat for compare.");
 ABSL_FLAG(bool, verify, false,
           "Fill every block with an id-derived pattern and check it on free and realloc; also "
           "check the subject's invariants at the end.");

@@ -1,0 +1,159 @@
+// The replay engine's object-id -> block table. Recorders, importers and
+// generators number objects in order, so ids are dense: ids below a bound
+// index a flat array of slots in address space reserved with mmap (the
+// kernel commits pages as they are first touched), which makes the lookup
+// on every event one indexed load. Other ids fall back to a hash map. A freed
+// slot remembers the event that freed it, for the double-free message. All
+// memory comes from mmap: the table must not land in the heap of a system
+// allocator under test.
+#ifndef REPLAY_ID_TABLE_H_
+#define REPLAY_ID_TABLE_H_
+
+#include <sys/mman.h>
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "replay/mmap_allocator.h"
+
+namespace replay {
+
+// One slot: 16 bytes, so a table of ten million ids is 160 MB of address
+// space of which the kernel commits what is touched.
+class Block {
+ public:
+  Block() = default;
+  // A live block; size < 2^56 (traces cap sizes at 2^48), alignment a power
+  // of two.
+  Block(void* p, std::uint64_t size, std::uint64_t alignment)
+      : p_(p), bits_(size | static_cast<std::uint64_t>(std::countr_zero(alignment)) << 56) {}
+  static Block Freed(std::uint64_t event) { return Block(nullptr, event | kFreedBit); }
+
+  bool live() const { return p_ != nullptr; }
+  void* p() const { return p_; }
+  std::uint64_t size() const { return bits_ & kSizeMask; }
+  std::uint64_t alignment() const { return std::uint64_t{1} << (bits_ >> 56); }
+  // Not live: whether it was freed, and at which event.
+  bool freed() const { return !live() && (bits_ & kFreedBit) != 0; }
+  std::uint64_t freed_at() const { return bits_ & ~kFreedBit; }
+
+ private:
+  static constexpr std::uint64_t kSizeMask = (std::uint64_t{1} << 56) - 1;
+  static constexpr std::uint64_t kFreedBit = std::uint64_t{1} << 63;
+  Block(void* p, std::uint64_t bits) : p_(p), bits_(bits) {}
+
+  void* p_ = nullptr;
+  std::uint64_t bits_ = 0;  // Live: size | log2(alignment) << 56.
+};
+static_assert(sizeof(Block) == 16);
+
+class IdTable {
+ public:
+  IdTable() {
+    // Reserve as much of the dense range as the system lets us.
+    for (std::uint64_t slots = kMaxDenseSlots; slots >= kMinDenseSlots; slots /= 4) {
+      void* p = mmap(nullptr, slots * sizeof(Block), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (p != MAP_FAILED) {
+        // Ids are touched in order: huge pages take far fewer faults.
+        madvise(p, slots * sizeof(Block), MADV_HUGEPAGE);
+        dense_ = static_cast<Block*>(p);
+        dense_slots_ = slots;
+        break;
+      }
+    }
+  }
+  ~IdTable() {
+    if (dense_ != nullptr) munmap(dense_, dense_slots_ * sizeof(Block));
+  }
+  IdTable(const IdTable&) = delete;
+  IdTable& operator=(const IdTable&) = delete;
+
+  // The live block of `id`, or null.
+  Block* FindLive(std::uint64_t id) {
+    if (id < dense_slots_) [[likely]] {
+      Block* b = &dense_[id];
+      return b->live() ? b : nullptr;
+    }
+    auto it = sparse_.find(id);
+    return it != sparse_.end() && it->second.live() ? &it->second : nullptr;
+  }
+
+  // Starts loading the slot of `id`: the engine knows the ids of the next
+  // events in its batch, and a slot of an old object is a cache miss.
+  void Prefetch(std::uint64_t id) const {
+    if (id < dense_slots_) __builtin_prefetch(&dense_[id]);
+  }
+
+  // The slot for a new live block of `id` (the caller fills it, with a
+  // non-null p), or null if `id` is live already.
+  Block* Insert(std::uint64_t id) {
+    Block* b;
+    if (id < dense_slots_) [[likely]] {
+      b = &dense_[id];
+      dense_end_ = std::max(dense_end_, id + 1);
+    } else {
+      b = &sparse_[id];
+    }
+    return b->live() ? nullptr : b;
+  }
+
+  // Marks the live block `b` of `id` freed at event `event`. Sparse ids keep
+  // a bounded number of such records.
+  void Bury(std::uint64_t id, Block* b, std::uint64_t event) {
+    if (id < dense_slots_ || sparse_.size() < kMaxSparse) {
+      *b = Block::Freed(event);
+    } else {
+      sparse_.erase(id);
+    }
+  }
+
+  // The event that last freed `id`, if it is not live and that is known.
+  std::optional<std::uint64_t> FreedAt(std::uint64_t id) const {
+    const Block* b = nullptr;
+    if (id < dense_slots_) {
+      b = &dense_[id];
+    } else if (auto it = sparse_.find(id); it != sparse_.end()) {
+      b = &it->second;
+    }
+    if (b == nullptr || !b->freed()) return std::nullopt;
+    return b->freed_at();
+  }
+
+  // Calls f(id, block) for every live block, then forgets them all.
+  template <typename F>
+  void DrainLive(F f) {
+    for (std::uint64_t id = 0; id < dense_end_; ++id) {
+      if (dense_[id].live()) f(id, dense_[id]);
+    }
+    for (auto& [id, block] : sparse_) {
+      if (block.live()) f(id, block);
+    }
+    sparse_.clear();
+    if (dense_end_ > 0) madvise(dense_, dense_end_ * sizeof(Block), MADV_DONTNEED);
+    dense_end_ = 0;
+  }
+
+ private:
+  // 2^30 slots: 16 GiB of address space, of which only the pages of ids in
+  // use are ever committed.
+  static constexpr std::uint64_t kMaxDenseSlots = std::uint64_t{1} << 30;
+  static constexpr std::uint64_t kMinDenseSlots = std::uint64_t{1} << 16;
+  static constexpr std::size_t kMaxSparse = std::size_t{1} << 22;
+
+  Block* dense_ = nullptr;
+  std::uint64_t dense_slots_ = 0;
+  std::uint64_t dense_end_ = 0;  // Above the highest dense id used.
+  absl::flat_hash_map<std::uint64_t, Block, absl::Hash<std::uint64_t>, std::equal_to<std::uint64_t>,
+                      MmapAllocator<std::pair<const std::uint64_t, Block>>>
+      sparse_;
+};
+
+}  // namespace replay
+
+#endif  // REPLAY_ID_TABLE_H_

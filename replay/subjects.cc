@@ -1,0 +1,19 @@
+#include "replay/subjects.h"
+
+#include "absl/strings/str_cat.h"
+#include "replay/null_subject.h"
+#include "replay/pool_subjects.h"
+#include "replay/system_subjects.h"
+
+namespace replay {
+
+absl::StatusOr<std::unique_ptr<Subject>> MakeSubject(const PolicySpec& spec) {
+  if (IsSystemAllocator(spec.name)) return MakeSystemSubject(spec);
+  if (spec.name == "null") {
+    if (absl::Status s = spec.CheckKnownKeys({}); !s.ok()) return s;
+    return std::make_unique<NullSubject>(spec.text);
+  }
+  return MakePoolSubject(spec);
+}
+
+}  // namespace replay
