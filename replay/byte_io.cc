@@ -1,5 +1,6 @@
 #include "replay/byte_io.h"
 
+#include <sys/stat.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -16,7 +17,10 @@ constexpr std::size_t kBufferSize = 1 << 16;
 
 class FileSource final : public ByteSource {
  public:
-  explicit FileSource(std::FILE* file) : file_(file) {}
+  explicit FileSource(std::FILE* file) : file_(file) {
+    struct stat st;
+    if (fstat(fileno(file), &st) == 0 && S_ISREG(st.st_mode)) size_ = st.st_size;
+  }
   ~FileSource() override { std::fclose(file_); }
 
   absl::StatusOr<std::size_t> Read(char* data, std::size_t size) override {
@@ -24,11 +28,17 @@ class FileSource final : public ByteSource {
     if (n < size && std::ferror(file_)) {
       return absl::DataLossError(absl::StrCat("read error: ", std::strerror(errno)));
     }
+    read_ += n;
     return n;
+  }
+  double fraction_read() const override {
+    return size_ > 0 ? std::min(1.0, static_cast<double>(read_) / static_cast<double>(size_)) : 0;
   }
 
  private:
   std::FILE* file_;
+  std::uint64_t size_ = 0;  // 0: not a regular file.
+  std::uint64_t read_ = 0;
 };
 
 class StringSource final : public ByteSource {
@@ -72,6 +82,7 @@ class ZstdSource final : public ByteSource {
   ZstdSource(std::unique_ptr<ByteSource> inner, ZSTD_DCtx* ctx)
       : inner_(std::move(inner)), ctx_(ctx), buffer_(ZSTD_DStreamInSize(), '\0') {}
   ~ZstdSource() override { ZSTD_freeDCtx(ctx_); }
+  double fraction_read() const override { return inner_->fraction_read(); }
 
   absl::StatusOr<std::size_t> Read(char* data, std::size_t size) override {
     if (size == 0) return 0;

@@ -21,6 +21,9 @@ class ByteSource {
   virtual ~ByteSource() = default;
   // Reads up to `size` bytes into `data`; 0 means the end of the stream.
   virtual absl::StatusOr<std::size_t> Read(char* data, std::size_t size) = 0;
+  // How far through the underlying file or buffer reading is, in [0, 1]
+  // (0 when unknown): for progress bars.
+  virtual double fraction_read() const { return 0; }
 };
 
 // Opens `path` for reading: NotFound if it does not exist.
@@ -39,6 +42,7 @@ class InputStream {
   absl::StatusOr<std::size_t> ReadUpTo(char* data, std::size_t size);
   // Bytes consumed so far.
   std::uint64_t offset() const { return offset_; }
+  double fraction_read() const { return source_->fraction_read(); }
 
  private:
   std::unique_ptr<ByteSource> source_;

@@ -57,7 +57,7 @@ absl::StatusOr<std::size_t> ReadFully(int fd, void* data, std::size_t size) {
 
 }  // namespace
 
-absl::Status SendEvents(TraceReader& reader, int fd) {
+absl::Status SendEvents(TraceReader& reader, int fd, const ProgressFn& progress) {
   const absl::Status cancelled = absl::CancelledError("the replay child stopped reading");
   std::vector<Event> batch;
   for (;;) {
@@ -68,6 +68,7 @@ absl::Status SendEvents(TraceReader& reader, int fd) {
       if (WriteFully(fd, &h, sizeof h)) WriteFully(fd, message.data(), message.size());
       return status;
     }
+    if (progress) progress(reader.fraction_read(), reader.events_read());
     if (batch.empty()) break;
     // A chunk may be larger than the receiver takes in one frame.
     const std::uint64_t first = reader.events_read() - batch.size();

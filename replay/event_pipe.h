@@ -23,7 +23,7 @@ namespace replay {
 // Sends every event of `reader` to `fd`, then the end frame, or an error
 // frame carrying the reader's error (which is also returned). Stops quietly
 // with kCancelled if the other end closed (the child stopped early).
-absl::Status SendEvents(TraceReader& reader, int fd);
+absl::Status SendEvents(TraceReader& reader, int fd, const ProgressFn& progress = {});
 
 // Receives what SendEvents sent; the batch buffer comes from mmap.
 class PipeEventSource final : public EventSource {

@@ -6,6 +6,7 @@
 #define REPLAY_EVENT_SOURCE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,20 +27,27 @@ class EventSource {
   virtual const std::string& name() const = 0;
 };
 
+// Told, after each batch read, how far through the file reading is and how
+// many events have been read (for a progress bar).
+using ProgressFn = std::function<void(double fraction, std::uint64_t events)>;
+
 // Events straight from a trace file.
 class TraceReaderSource final : public EventSource {
  public:
-  explicit TraceReaderSource(TraceReader& reader) : reader_(reader) {}
+  explicit TraceReaderSource(TraceReader& reader, ProgressFn progress = {})
+      : reader_(reader), progress_(std::move(progress)) {}
   absl::Status Next(absl::Span<const Event>* batch, std::uint64_t* first) override {
     absl::Status status = reader_.Next(&batch_);
     *first = reader_.events_read() - batch_.size();
     *batch = batch_;
+    if (progress_) progress_(reader_.fraction_read(), reader_.events_read());
     return status;
   }
   const std::string& name() const override { return reader_.path(); }
 
  private:
   TraceReader& reader_;
+  ProgressFn progress_;
   std::vector<Event> batch_;
 };
 

@@ -90,15 +90,15 @@ std::string ReadAll(int fd) {
 }  // namespace
 
 PolicyRun ReplayHere(const std::string& trace_path, const std::string& policy,
-                     const EngineOptions& options) {
+                     const EngineOptions& options, const ProgressFn& progress) {
   absl::StatusOr<std::unique_ptr<TraceReader>> reader = TraceReader::Open(trace_path);
   if (!reader.ok()) return FailedRun(policy, reader.status());
-  TraceReaderSource source(**reader);
+  TraceReaderSource source(**reader, progress);
   return ReplayPolicy(source, policy, options);
 }
 
 PolicyRun ReplayInChild(const std::string& trace_path, const std::string& policy,
-                        const EngineOptions& options) {
+                        const EngineOptions& options, const ProgressFn& progress) {
   absl::StatusOr<PolicySpec> spec = PolicySpec::Parse(policy);
   if (!spec.ok()) return FailedRun(policy, spec.status());
   std::string preload;
@@ -155,7 +155,7 @@ PolicyRun ReplayInChild(const std::string& trace_path, const std::string& policy
     return FailedRun(policy, absl::InternalError(absl::StrCat("fork: ", std::strerror(errno))));
   }
   // A reader error reaches the child, which reports it as the replay's.
-  (void)SendEvents(**reader, events[0]);
+  (void)SendEvents(**reader, events[0], progress);
   close(events[0]);
   const std::string text = ReadAll(results[0]);
   close(results[0]);

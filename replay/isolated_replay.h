@@ -11,6 +11,7 @@
 #include <string>
 
 #include "replay/engine.h"
+#include "replay/event_source.h"
 #include "replay/policy_replay.h"
 
 namespace replay {
@@ -19,12 +20,12 @@ namespace replay {
 // replay_child is found in Bazel's runfiles, next to this binary, or at
 // $WORKBENCH_REPLAY_CHILD.
 PolicyRun ReplayInChild(const std::string& trace_path, const std::string& policy,
-                        const EngineOptions& options);
+                        const EngineOptions& options, const ProgressFn& progress = {});
 
 // The same, in this process (for tests and debugging). A system allocator
 // other than glibc is refused here: it is not this process's malloc.
 PolicyRun ReplayHere(const std::string& trace_path, const std::string& policy,
-                     const EngineOptions& options);
+                     const EngineOptions& options, const ProgressFn& progress = {});
 
 }  // namespace replay
 

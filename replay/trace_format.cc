@@ -49,7 +49,6 @@ std::string DescribeEventDefect(EventDefect defect, const Event& event) {
   return "unknown defect";
 }
 
-
 traces::TraceFooter Totals::ToFooter() const {
   traces::TraceFooter footer;
   footer.set_event_count(event_count);

@@ -49,6 +49,8 @@ class TraceReader {
   virtual absl::Status Next(std::vector<Event>* batch) = 0;
   // Index of the next event to be returned (events before it were read).
   virtual std::uint64_t events_read() const = 0;
+  // How far through the file reading is, in [0, 1] (0 if unknown).
+  virtual double fraction_read() const { return 0; }
   virtual const std::string& path() const = 0;
 };
 

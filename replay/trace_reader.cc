@@ -87,6 +87,7 @@ class TraceReaderImpl final : public TraceReader {
   const traces::TraceHeader& header() const override { return header_; }
   std::uint64_t events_read() const override { return totals_.event_count; }
   const std::string& path() const override { return path_; }
+  double fraction_read() const override { return in_.fraction_read(); }
 
   absl::Status Next(std::vector<Event>* batch) override {
     batch->clear();

@@ -72,6 +72,33 @@ err=$("$workbench" replay "$tmp/missing.trace" 2>&1 >/dev/null)
 "$workbench" gen --workload=nosuch -o "$tmp/x.trace" >/dev/null 2>&1
 [[ $? == 2 && ! -e "$tmp/x.trace" ]] || fail "bad gen workload should exit 2 and leave no file"
 
+# validate: a valid trace, one with semantic errors (all listed, exit 1),
+# and a truncated one (the reader's error, exit 1).
+out=$("$workbench" validate "$tmp/l.trace") || fail "validate of a good trace exited $?"
+[[ "$out" == *"valid: 20"*" events"* ]] || fail "validate: $out"
+out=$("$workbench" validate "$tmp/bad.trace")
+[[ $? == 1 && "$out" == *"1 problem in 3 events"*"event 2"*"double free"* ]] ||
+  fail "validate of bad.trace: $out"
+head -c 200 "$tmp/l.trace" >"$tmp/cut.trace"
+err=$("$workbench" validate "$tmp/cut.trace" 2>&1 >/dev/null)
+[[ $? == 1 && "$err" == *"cut.trace"*"truncated"* ]] || fail "validate of a cut trace: $err"
+
+# The system allocators, each preloaded into its own replay process. A
+# sanitizer build refuses them, and says why.
+out=$("$workbench" compare "$tmp/l.trace" --policy glibc --policy jemalloc --policy mimalloc \
+  --policy tcmalloc --policy null 2>"$tmp/sys.err")
+status=$?
+if grep -q "sanitizer build" "$tmp/sys.err"; then
+  echo "system allocators: skipped (sanitizer build)"
+else
+  [[ $status == 0 ]] || fail "compare of system allocators exited $status: $(cat "$tmp/sys.err")"
+  for a in glibc jemalloc mimalloc tcmalloc null; do
+    grep -q "^$a .* ok$" <<<"$out" || fail "no ok row for $a in: $out"
+  done
+fi
+# Not a terminal: no progress bar on stderr.
+if grep -q $'\r' "$tmp/sys.err"; then fail "a progress bar was drawn on a non-terminal"; fi
+
 if ((failures)); then
   echo "$failures failure(s)" >&2
   exit 1

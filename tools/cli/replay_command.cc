@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "replay/isolated_replay.h"
+#include "tools/cli/progress_bar.h"
 #include "tools/cli/svg_plot.h"
 #include "tools/cli/table.h"
 
@@ -37,7 +38,11 @@ const char* const kReplayFlags[] = {"policy", "verify", "lenient", "in_process",
 
 namespace {
 
-std::string Ratio(double x) { return absl::StrFormat("%.3f", x); }
+// A fragmentation figure, or "-" where there is no footprint to speak of
+// (the null policy).
+std::string Fragmentation(const replay::ReplayResult& r, double x) {
+  return r.peak_footprint == 0 ? "-" : absl::StrFormat("%.3f", x);
+}
 
 int Run(const CommandArgs& args, std::vector<std::string> policies, const char* name,
         std::ostream& out, std::ostream& err) {
@@ -60,8 +65,14 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
   int exit_code = 0;
   std::vector<replay::PolicyRun> runs;
   for (const std::string& policy : policies) {
-    runs.push_back(absl::GetFlag(FLAGS_in_process) ? replay::ReplayHere(trace, policy, options)
-                                                   : replay::ReplayInChild(trace, policy, options));
+    ProgressBar bar(absl::StrCat(name, " ", policy));
+    const replay::ProgressFn progress = [&bar](double fraction, std::uint64_t events) {
+      bar.Update(fraction, events);
+    };
+    runs.push_back(absl::GetFlag(FLAGS_in_process)
+                       ? replay::ReplayHere(trace, policy, options, progress)
+                       : replay::ReplayInChild(trace, policy, options, progress));
+    bar.Done();
     const replay::PolicyRun& run = runs.back();
     const replay::ReplayResult& r = run.result;
     if (!run.status.ok()) {
@@ -74,7 +85,8 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
     }
     table.AddRow({policy, absl::StrCat(r.events), absl::StrFormat("%.1f", r.ns_per_event()),
                   absl::StrCat(r.peak_live), absl::StrCat(r.peak_footprint),
-                  Ratio(r.fragmentation_at_peak()), Ratio(r.peak_to_peak_fragmentation()),
+                  Fragmentation(r, r.fragmentation_at_peak()),
+                  Fragmentation(r, r.peak_to_peak_fragmentation()),
                   absl::StrCat(r.final_footprint), absl::StrCat(r.skipped),
                   run.status.ok() ? "ok" : "failed"});
   }
