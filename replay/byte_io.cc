@@ -61,6 +61,7 @@ class PrefixedSource final : public ByteSource {
  public:
   PrefixedSource(std::string prefix, std::unique_ptr<ByteSource> rest)
       : prefix_(std::move(prefix)), rest_(std::move(rest)) {}
+  double fraction_read() const override { return rest_->fraction_read(); }
   absl::StatusOr<std::size_t> Read(char* data, std::size_t size) override {
     if (pos_ < prefix_.size()) {
       const std::size_t n = std::min(size, prefix_.size() - pos_);

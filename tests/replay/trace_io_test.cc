@@ -156,6 +156,31 @@ TEST(TraceIoTest, RoundTripZstdDetectedByContent) {
   EXPECT_THAT(ReadFile(hidden), StartsWith("\x28\xB5\x2F\xFD"));
 }
 
+TEST(TraceIoTest, FractionReadClimbsToOneOnPlainAndCompressedFiles) {
+  std::mt19937_64 rng(3);
+  const std::vector<Event> events = RandomEvents(rng, 20000);
+  for (bool compress : {false, true}) {
+    const std::string path = TempPath(compress ? "f.trace.zst" : "f.trace");
+    ASSERT_TRUE(
+        WriteTrace(path, FullHeader(), events, {.events_per_chunk = 1000, .compress = compress})
+            .ok());
+    auto reader = replay::TraceReader::Open(path);
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    std::vector<Event> batch;
+    double last = 0;
+    bool rose_before_the_end = false;
+    do {
+      ASSERT_TRUE((*reader)->Next(&batch).ok());
+      const double fraction = (*reader)->fraction_read();
+      EXPECT_GE(fraction, last);
+      if (!batch.empty() && fraction > 0 && fraction < 1) rose_before_the_end = true;
+      last = fraction;
+    } while (!batch.empty());
+    EXPECT_EQ(last, 1.0) << "compress=" << compress;
+    EXPECT_TRUE(rose_before_the_end || compress) << "compress=" << compress;
+  }
+}
+
 TEST(TraceIoTest, EmptyTraceAndOneEventChunks) {
   ExpectRoundTrip(TempPath("empty.trace"), {}, {.events_per_chunk = 10, .compress = false});
   ExpectRoundTrip(TempPath("empty.trace.zst"), {}, {.events_per_chunk = 10, .compress = true});
