@@ -255,6 +255,126 @@ TEST(TraceWriterTest, DestroyedWithoutCloseLeavesNoFooter) {
               AllOf(HasSubstr(path), HasSubstr("event 8: the file ends without a footer")));
 }
 
+// ---- The reader's fast path (chunks as writers lay them out) against its
+// general path (protobuf), on chunks protobuf reads but writers never write.
+
+void AppendVarint(std::string* out, std::uint64_t v) {
+  for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>(v | 0x80));
+  out->push_back(static_cast<char>(v));
+}
+
+// A chunk's columns by hand: `packed` or one tag per value, optionally with
+// the ids column split into two runs and an unknown field at the end.
+std::string EncodeChunk(const traces::EventChunk& c, bool packed, bool split_ids,
+                        bool unknown_field) {
+  std::string out;
+  AppendVarint(&out, 1 << 3);
+  AppendVarint(&out, c.first_event());
+  const auto column = [&](int field, auto values, auto encode) {
+    if (values.empty()) return;
+    const auto run = [&](int begin, int end) {
+      if (packed) {
+        std::string body;
+        for (int i = begin; i < end; ++i) AppendVarint(&body, encode(values.Get(i)));
+        AppendVarint(&out, field << 3 | 2);
+        AppendVarint(&out, body.size());
+        out += body;
+      } else {
+        for (int i = begin; i < end; ++i) {
+          AppendVarint(&out, field << 3);
+          AppendVarint(&out, encode(values.Get(i)));
+        }
+      }
+    };
+    if (field == 3 && split_ids) {
+      run(0, values.size() / 2);
+      run(values.size() / 2, values.size());
+    } else {
+      run(0, values.size());
+    }
+  };
+  const auto plain = [](auto v) { return static_cast<std::uint64_t>(v); };
+  const auto zigzag = [](std::int64_t v) {
+    return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+  };
+  column(2, c.kinds(), plain);
+  column(3, c.ids(), plain);
+  column(4, c.new_ids(), plain);
+  column(5, c.sizes(), plain);
+  column(6, c.alignments(), plain);
+  column(7, c.flavours(), plain);
+  column(8, c.threads(), plain);
+  column(9, c.time_deltas(), zigzag);
+  column(10, c.sites(), plain);
+  column(11, c.pool_hints(), plain);
+  if (unknown_field) {
+    AppendVarint(&out, 15 << 3);
+    AppendVarint(&out, 42);
+  }
+  return out;
+}
+
+TEST(TraceReaderTest, FastAndGeneralChunkPathsReadTheSameEvents) {
+  std::mt19937_64 rng(testing_util::TestSeed());
+  std::vector<Event> events = RandomEvents(rng, 9000);  // More than one reader batch.
+  for (Event& e : events) e.time_ns = 0;                // MakeChunk writes no times.
+  const traces::EventChunk chunk = MakeChunk(0, events);
+  struct Shape {
+    const char* name;
+    bool packed, split_ids, unknown_field;
+  };
+  for (const Shape& shape :
+       {Shape{"as written", true, false, false}, Shape{"unpacked", false, false, false},
+        Shape{"ids in two runs", true, true, false}, Shape{"unknown field", true, false, true}}) {
+    RawTrace raw;
+    raw.Header(FullHeader())
+        .Record(2, EncodeChunk(chunk, shape.packed, shape.split_ids, shape.unknown_field))
+        .Footer(MakeFooter(events, 1));
+    const std::string path = TempPath(std::string("shape-") + shape.name + ".trace");
+    WriteFile(path, raw.bytes());
+    absl::StatusOr<std::vector<Event>> read = ReadTrace(path);
+    ASSERT_TRUE(read.ok()) << shape.name << ": " << read.status();
+    EXPECT_EQ(*read, events) << shape.name;
+  }
+}
+
+TEST(TraceReaderTest, FastPathRejectsMalformedColumns) {
+  const std::vector<Event> events = TenEvents(1);
+  std::string body = EncodeChunk(MakeChunk(0, events), true, false, false);
+  // An empty packed column reads as absent (all zeros).
+  std::string empty_column = body;
+  AppendVarint(&empty_column, 11 << 3 | 2);
+  AppendVarint(&empty_column, 0);
+  RawTrace ok;
+  ok.Header(FullHeader()).Record(2, empty_column).Footer(MakeFooter(events, 1));
+  EXPECT_TRUE(ReadBytes(ok.bytes()).ok()) << ReadBytes(ok.bytes());
+  // An 11-byte varint among ten sites: the chunk does not parse.
+  std::string long_varint;
+  AppendVarint(&long_varint, 1 << 3);
+  AppendVarint(&long_varint, 0);
+  std::string kinds(10, '\0');
+  AppendVarint(&long_varint, 2 << 3 | 2);
+  AppendVarint(&long_varint, kinds.size());
+  long_varint += kinds;
+  std::string sites(9, '\0');
+  sites += std::string(10, '\x80') + '\x01';
+  AppendVarint(&long_varint, 10 << 3 | 2);
+  AppendVarint(&long_varint, sites.size());
+  long_varint += sites;
+  RawTrace bad;
+  bad.Header(FullHeader()).Record(2, long_varint).Footer(MakeFooter(events, 1));
+  EXPECT_THAT(ReadBytes(bad.bytes()).ToString(),
+              HasSubstr("chunk 0 does not parse as a traces.EventChunk"));
+  // A column that ends inside a varint goes to protobuf, which refuses it.
+  std::string cut;
+  AppendVarint(&cut, 2 << 3 | 2);
+  AppendVarint(&cut, 2);
+  cut += "\x01\x81";
+  RawTrace cut_raw;
+  cut_raw.Header(FullHeader()).Record(2, cut);
+  EXPECT_THAT(ReadBytes(cut_raw.bytes()).ToString(), HasSubstr("does not parse"));
+}
+
 // ---- Reader errors. Each builds a bad file and checks the message.
 
 // A valid two-chunk trace (events 0-9 and 10-19) built by hand.
