@@ -10,6 +10,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/pools_command.h"
 #include "tools/cli/replay_command.h"
+#include "tools/cli/stats_command.h"
 #include "tools/cli/trace_commands.h"
 
 namespace {
@@ -26,6 +27,7 @@ const Command kCommands[] = {
     {"pools", "", cli::kPoolsSummary, cli::kPoolsFlags, cli::RunPoolsCommand},
     {"replay", "TRACE", cli::kReplaySummary, cli::kReplayFlags, cli::RunReplayCommand},
     {"compare", "TRACE", cli::kCompareSummary, cli::kReplayFlags, cli::RunCompareCommand},
+    {"stats", "TRACE", cli::kStatsSummary, cli::kStatsFlags, cli::RunStatsCommand},
     {"gen", "", cli::kGenSummary, cli::kGenFlags, cli::RunGenCommand},
     {"dump", "TRACE", cli::kDumpSummary, cli::kDumpFlags, cli::RunDumpCommand},
     {"import", "FORMAT IN", cli::kImportSummary, cli::kImportFlags, cli::RunImportCommand},
