@@ -36,6 +36,9 @@ class ImportSink {
   absl::Status Finish(absl::Status status);
 
  private:
+  // Opens the output with the header (made valid UTF-8) if not yet open.
+  absl::Status OpenWriter();
+
   std::string in_path_;
   std::string out_path_;
   bool lenient_;

@@ -70,7 +70,7 @@ check() {
 }
 
 for prog in "$@"; do
-  check "$(basename "$prog")" "$PWD/$prog"
+  check "$(basename "$prog" .bin)" "$PWD/$prog"
 done
 check ls /bin/ls -lR /usr/include/absl
 seq 20000 | sed 's/^\(.\)\(.*\)/\2\1 line/' >"$tmp/lines.txt"

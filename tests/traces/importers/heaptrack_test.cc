@@ -104,6 +104,17 @@ TEST(HeaptrackImportTest, FreesPairWithTheLatestLiveAllocationOfTheirInfo) {
                           At(FreeEvent(3), 0, 10000000), At(FreeEvent(1), 0, 10000000)}));
 }
 
+TEST(HeaptrackImportTest, CommandLinesThatAreNotUtf8AreEscaped) {
+  // Protobuf strings must be UTF-8; a command line is any bytes.
+  absl::StatusOr<Imported> imported =
+      ImportText(kImport, "utf8.txt", "v 10400 3\nX ./caf\xe9 \xff\xfe ok\xc3\xa9\n");
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_EQ(imported->header.program(), "./caf\\xe9");
+  ASSERT_EQ(imported->header.command_line_size(), 3);
+  EXPECT_EQ(imported->header.command_line(1), "\\xff\\xfe");
+  EXPECT_EQ(imported->header.command_line(2), "ok\xc3\xa9");
+}
+
 struct BadCase {
   const char* text;
   const char* error;
