@@ -74,6 +74,10 @@ int RunStatsCommand(const CommandArgs& args, std::ostream& out, std::ostream& er
     err << "workbench stats: " << stats.status().message() << "\n";
     return 1;
   }
+  if (const std::string broken = stats->Check(); !broken.empty()) {
+    err << "workbench stats: internal error: " << broken << "\n";
+    return 1;
+  }
   for (const std::string& example : stats->skipped_examples)
     err << "  skipped: " << example << "\n";
   if (stats->skipped > stats->skipped_examples.size()) {
