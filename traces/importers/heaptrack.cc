@@ -80,7 +80,8 @@ class HeaptrackImporter {
                                          "-, c, R, A or S, then a space)"));
   }
 
-  // Parses exactly `count` hex numbers; false (after sink_.Bad) otherwise.
+  // Parses exactly `count` hex numbers into `values` and sets *ok; a bad
+  // line goes to sink_.Bad (whose status is returned).
   absl::Status Numbers(absl::string_view rest, std::size_t count, const char* usage,
                        std::uint64_t* values, bool* ok) {
     *ok = false;
@@ -150,7 +151,8 @@ class HeaptrackImporter {
     return absl::OkStatus();
   }
 
-  // The allocation info named by a '+' or '-' record, or null (after Bad).
+  // The allocation info named by a '+' or '-' record; *ok is false (and
+  // the line went to sink_.Bad) if it is not a defined, valid info.
   absl::Status FindInfo(absl::string_view rest, const char* usage, std::uint64_t* index, bool* ok) {
     if (absl::Status s = Numbers(rest, 1, usage, index, ok); !*ok) return s;
     *ok = false;
