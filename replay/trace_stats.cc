@@ -13,9 +13,11 @@ namespace replay {
 namespace {
 
 // As the engine: examples kept, and recently freed ids remembered to tell a
-// double free from a free of an id never allocated.
+// double free from a free of an id never allocated. The engine remembers 4M;
+// statistics keep memory small and remember the last 64K (an older double
+// free is reported as a free of an id that is not outstanding).
 constexpr std::size_t kMaxExamples = 10;
-constexpr std::size_t kMaxTombstones = std::size_t{1} << 22;
+constexpr std::size_t kMaxTombstones = std::size_t{1} << 16;
 
 class StatsBuilder {
  public:
