@@ -4,8 +4,9 @@
 // The trace is streamed with TraceReader, so memory is bounded except for
 // the table of live ids. Semantic errors (free of an unknown id, double free,
 // …) are found as the replay engine (replay/engine.cc) finds them, with the
-// same messages: the first one is the error, or with `lenient` each is
-// counted and the event skipped.
+// same messages (except that only the last 64K freed ids are remembered to
+// call a second free a double free): the first one is the error, or with
+// `lenient` each is counted and the event skipped.
 #ifndef REPLAY_TRACE_STATS_H_
 #define REPLAY_TRACE_STATS_H_
 
