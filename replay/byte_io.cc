@@ -57,9 +57,9 @@ class StringSource final : public ByteSource {
 };
 
 // Replays a few peeked bytes, then continues with the source they came from.
-class PrefixedSource final : public ByteSource {
+class Prefixed final : public ByteSource {
  public:
-  PrefixedSource(std::string prefix, std::unique_ptr<ByteSource> rest)
+  Prefixed(std::string prefix, std::unique_ptr<ByteSource> rest)
       : prefix_(std::move(prefix)), rest_(std::move(rest)) {}
   double fraction_read() const override { return rest_->fraction_read(); }
   absl::StatusOr<std::size_t> Read(char* data, std::size_t size) override {
@@ -209,6 +209,10 @@ std::unique_ptr<ByteSource> MemorySource(std::string bytes) {
   return std::make_unique<StringSource>(std::move(bytes));
 }
 
+std::unique_ptr<ByteSource> PrefixedSource(std::string prefix, std::unique_ptr<ByteSource> rest) {
+  return std::make_unique<Prefixed>(std::move(prefix), std::move(rest));
+}
+
 absl::StatusOr<std::unique_ptr<ByteSource>> MaybeDecompress(std::unique_ptr<ByteSource> source,
                                                             bool* compressed) {
   std::string prefix(4, '\0');
@@ -222,7 +226,7 @@ absl::StatusOr<std::unique_ptr<ByteSource>> MaybeDecompress(std::unique_ptr<Byte
   prefix.resize(have);
   static constexpr char kZstdMagic[4] = {'\x28', '\xB5', '\x2F', '\xFD'};
   *compressed = have == 4 && std::memcmp(prefix.data(), kZstdMagic, 4) == 0;
-  auto whole = std::make_unique<PrefixedSource>(std::move(prefix), std::move(source));
+  auto whole = PrefixedSource(std::move(prefix), std::move(source));
   if (!*compressed) return whole;
   ZSTD_DCtx* ctx = ZSTD_createDCtx();
   if (ctx == nullptr) return absl::ResourceExhaustedError("zstd: cannot create a context");

@@ -29,6 +29,8 @@ class ByteSource {
 // Opens `path` for reading: NotFound if it does not exist.
 absl::StatusOr<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path);
 std::unique_ptr<ByteSource> MemorySource(std::string bytes);
+// Replays `prefix` (bytes peeked from `rest`), then continues with `rest`.
+std::unique_ptr<ByteSource> PrefixedSource(std::string prefix, std::unique_ptr<ByteSource> rest);
 // Returns `source` itself, or a decompressing source over it when it starts
 // with the zstd frame magic number (0xFD2FB528). *compressed says which.
 absl::StatusOr<std::unique_ptr<ByteSource>> MaybeDecompress(std::unique_ptr<ByteSource> source,

@@ -14,7 +14,7 @@ PACKAGES=(
   # libFuzzer and the sanitizer runtimes for clang (tests/replay/fuzz).
   libclang-rt-14-dev
   # Libraries wrapped in //third_party (see third_party/BUILD.bazel).
-  libabsl-dev libprotobuf-dev protobuf-compiler libzstd-dev
+  libabsl-dev libprotobuf-dev protobuf-compiler libzstd-dev zlib1g-dev
   # Testing and benchmarking.
   libgtest-dev libgmock-dev libbenchmark-dev
   # Tools.

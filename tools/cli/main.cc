@@ -10,6 +10,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/pools_command.h"
 #include "tools/cli/replay_command.h"
+#include "tools/cli/stats_command.h"
 #include "tools/cli/trace_commands.h"
 #include "tools/cli/validate_command.h"
 
@@ -28,6 +29,7 @@ const Command kCommands[] = {
     {"replay", "TRACE", cli::kReplaySummary, cli::kReplayFlags, cli::RunReplayCommand},
     {"compare", "TRACE", cli::kCompareSummary, cli::kReplayFlags, cli::RunCompareCommand},
     {"validate", "TRACE", cli::kValidateSummary, cli::kValidateFlags, cli::RunValidateCommand},
+    {"stats", "TRACE", cli::kStatsSummary, cli::kStatsFlags, cli::RunStatsCommand},
     {"gen", "", cli::kGenSummary, cli::kGenFlags, cli::RunGenCommand},
     {"dump", "TRACE", cli::kDumpSummary, cli::kDumpFlags, cli::RunDumpCommand},
     {"import", "FORMAT IN", cli::kImportSummary, cli::kImportFlags, cli::RunImportCommand},

@@ -5,6 +5,7 @@
 #include "replay/trace_io.h"
 #include "tools/cli/workload_flags.h"
 #include "traces/generators/generators.h"
+#include "traces/importers/importer.h"
 
 ABSL_FLAG(std::string, o, "", "Output file ('-' or empty: standard output, for dump).");
 ABSL_FLAG(std::string, workload, "random", "gen: random, larson or phases.");
@@ -83,17 +84,19 @@ int RunDumpCommand(const CommandArgs& args, std::ostream& out, std::ostream& err
 int RunImportCommand(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   const std::string path = absl::GetFlag(FLAGS_o);
   if (args.positional.size() != 2 || path.empty()) {
-    err << "workbench import: expected FORMAT IN -o OUT.trace (FORMAT: text)\n";
+    err << "workbench import: expected FORMAT IN -o OUT.trace (FORMAT: " << traces::kImportFormats
+        << ")\n";
     return 2;
   }
-  if (args.positional[0] != "text") {
-    err << "workbench import: unknown format '" << args.positional[0]
-        << "': expected text (heaptrack and mtrace importers are coming)\n";
+  const traces::ImportFn import = traces::FindImporter(args.positional[0]);
+  if (import == nullptr) {
+    err << "workbench import: unknown format '" << args.positional[0] << "': expected "
+        << traces::kImportFormats << "\n";
     return 2;
   }
-  replay::TextImportStats stats;
-  absl::Status status = replay::ImportTextTrace(args.positional[1], path,
-                                                absl::GetFlag(FLAGS_import_lenient), &stats);
+  traces::ImportStats stats;
+  absl::Status status =
+      import(args.positional[1], path, absl::GetFlag(FLAGS_import_lenient), &stats);
   if (!status.ok()) {
     err << "workbench import: " << status.message() << "\n";
     return 1;

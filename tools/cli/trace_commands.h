@@ -14,7 +14,8 @@ inline constexpr const char* kGenSummary =
 inline constexpr const char* kDumpSummary =
     "Print a trace (plain or .zst) in the text form, one event per line.";
 inline constexpr const char* kImportSummary =
-    "Convert another format into a trace: 'workbench import text IN -o OUT.trace'.";
+    "Convert another format into a trace: 'workbench import text|mtrace|heaptrack IN -o "
+    "OUT.trace'.";
 
 int RunGenCommand(const CommandArgs& args, std::ostream& out, std::ostream& err);
 int RunDumpCommand(const CommandArgs& args, std::ostream& out, std::ostream& err);
