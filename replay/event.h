@@ -49,6 +49,7 @@ struct Event {
   std::uint64_t time_ns = 0;    // Since the start of the trace (absolute, decoded).
   std::uint32_t site = 0;       // Call-site index (0: unknown).
   std::uint32_t pool_hint = 0;  // Optional pool hint from the recorder (0: none).
+  std::uint32_t slots = 0;      // ALLOC in GC traces: reference slots (see FORMAT.md).
 
   friend bool operator==(const Event&, const Event&) = default;
 };
