@@ -37,6 +37,10 @@ inline constexpr std::uint64_t kMaxRecordPayload = std::uint64_t{256} << 20;
 // kMaxRecordPayload (at most ~70 bytes per event).
 inline constexpr std::size_t kMaxEventsPerChunk = std::size_t{1} << 20;
 
+// Protobuf strings must be UTF-8, but command lines and paths are bytes:
+// the writer writes invalid bytes in header strings as "\xNN".
+void MakeHeaderUtf8(traces::TraceHeader* header);
+
 // What can be wrong with one event on its own.
 enum class EventDefect : std::uint8_t {
   kNone,

@@ -35,6 +35,7 @@ class TraceWriterImpl final : public TraceWriter {
   absl::Status WriteHeader(const traces::TraceHeader& header) {
     traces::TraceHeader copy = header;
     copy.set_format_version(internal::kFormatVersion);
+    internal::MakeHeaderUtf8(&copy);
     std::string magic(internal::kMagic, sizeof(internal::kMagic));
     magic.push_back(static_cast<char>(internal::kFormatVersion));
     if (absl::Status s = sink_->Write(magic.data(), magic.size()); !s.ok()) return Fail(s);

@@ -79,6 +79,18 @@ TEST(TextTraceTest, GoldenSamplesAgree) {
   }
 }
 
+TEST(TextTraceTest, HeaderBytesThatAreNotUtf8AreEscapedNotLost) {
+  const std::string text = TempPath("latin1.txt");
+  WriteFile(text, "# program: caf\xe9 \xff\n# note: ok \xc3\xa9\nalloc 1 8\n");
+  const std::string binary = TempPath("latin1.trace");
+  ASSERT_TRUE(replay::ImportTextTrace(text, binary, false).ok());
+  traces::TraceHeader header;
+  absl::StatusOr<std::vector<Event>> events = ReadTrace(binary, &header);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(header.program(), "caf\\xe9 \\xff");
+  EXPECT_EQ(header.notes(0), "ok \xc3\xa9");  // Valid UTF-8 is kept as it is.
+}
+
 TEST(TextTraceTest, DefaultsMayBeOmittedOrGiven) {
   const std::string text = TempPath("defaults.txt");
   WriteFile(text,
