@@ -264,10 +264,16 @@ class Replayer {
     }
   }
 
+  // The moment of peak footprint is, when the footprint stays at its peak
+  // for a while, the one with the most live bytes: an allocator that takes
+  // its peak up front (mimalloc's 32 MiB segments) is judged when that
+  // memory is best used, not at its first byte.
   void NoteFootprint(std::uint64_t footprint) {
     if (footprint > result_->peak_footprint) {
       result_->peak_footprint = footprint;
       result_->live_at_peak_footprint = live_;
+    } else if (footprint == result_->peak_footprint) {
+      result_->live_at_peak_footprint = std::max(result_->live_at_peak_footprint, live_);
     }
   }
 

@@ -53,7 +53,8 @@ struct ReplayResult {
 
   double ns_per_event() const { return events == 0 ? 0 : seconds * 1e9 / events; }
   // Johnstone & Wilson: footprint / live - 1 at the moment of peak
-  // footprint, and peak footprint / peak live - 1.
+  // footprint (of the moments at the peak, the one with most live bytes),
+  // and peak footprint / peak live - 1.
   double fragmentation_at_peak() const;
   double peak_to_peak_fragmentation() const;
 };
