@@ -139,6 +139,7 @@ class Arena {
   bool is_client() const { return client_; }
   ArenaStats stats() const;
   void set_observer(Observer* observer) { observer_.set(observer); }
+  Observer* observer() const { return observer_.get(); }
 
   CheckResult Check() const;
   void Describe(std::ostream& os) const;

@@ -5,8 +5,11 @@
 #ifndef CORE_OBSERVE_OBSERVER_H_
 #define CORE_OBSERVE_OBSERVER_H_
 
+#include <cstdint>
+
 #include "core/arena/segment_type.h"
 #include "core/base/address.h"
+#include "core/gc/phase.h"
 
 namespace core {
 
@@ -30,6 +33,10 @@ class Observer {
   virtual void OnReserve(Range range, bool reserved) { (void)range, (void)reserved; }
   // Memory was committed (true) or decommitted (false).
   virtual void OnCommit(Range range, bool committed) { (void)range, (void)committed; }
+  // Collection number `collection` of `pool` entered `phase` (kIdle: ended).
+  virtual void OnCollectionPhase(const Pool* pool, std::uint64_t collection, gc::Phase phase) {
+    (void)pool, (void)collection, (void)phase;
+  }
 };
 
 // Holds an optional observer. Call sites write

@@ -1,0 +1,21 @@
+#include "core/gc/phase.h"
+
+namespace core::gc {
+
+const char* PhaseName(Phase phase) {
+  switch (phase) {
+    case Phase::kIdle:
+      return "idle";
+    case Phase::kCondemn:
+      return "condemn";
+    case Phase::kScanRoots:
+      return "scan-roots";
+    case Phase::kScanGrey:
+      return "scan-grey";
+    case Phase::kReclaim:
+      return "reclaim";
+  }
+  return "unknown";
+}
+
+}  // namespace core::gc

@@ -1,0 +1,395 @@
+#include "core/pools/amc.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/observe/observer.h"
+
+namespace core {
+
+Amc::Amc(Arena* arena, const gc::Format* format, gc::Roots* roots, const AmcOptions& options)
+    : Pool(arena),
+      format_(format),
+      roots_(roots),
+      options_(options),
+      gen_bytes_(options.chain.size() + 1, 0),
+      copy_seg_(options.chain.size() + 1, nullptr) {
+  stats_.collections_by_generation.assign(gen_bytes_.size(), 0);
+}
+
+Res Amc::Create(Arena* arena, const gc::Format* format, gc::Roots* roots, const AmcOptions& options,
+                std::unique_ptr<Amc>* pool) {
+  if (format == nullptr || roots == nullptr || options.segment_size == 0 ||
+      options.large_size > options.segment_size || options.large_size < format->min_size() ||
+      !IsAligned(options.segment_size, format->alignment())) {
+    return Res::kParam;
+  }
+  pool->reset(new Amc(arena, format, roots, options));
+  return Res::kOk;
+}
+
+Amc::~Amc() {
+  for (auto& [base, seg] : segs_) (void)ReleaseSegment(seg.range);
+}
+
+Res Amc::NewSegment(int gen, std::size_t size, SegmentType type, bool large, Seg** out) {
+  Range range;
+  const Res res = AcquireSegment(size, type, /*high=*/false, &range);
+  if (res != Res::kOk) return res;
+  Seg& seg = segs_[range.base];
+  seg = Seg{range, gen, range.base, range.base};
+  seg.large = large;
+  seg.type = type;
+  *out = &seg;
+  return Res::kOk;
+}
+
+void Amc::Retype(Seg& seg, SegmentType type) {
+  if (seg.type == type) return;
+  (void)arena()->Retype(seg.range, type);
+  seg.type = type;
+}
+
+void Amc::MakeGrey(Seg* seg) {
+  if (seg->queued) return;
+  seg->queued = true;
+  grey_.push_back(seg);
+}
+
+Amc::Seg* Amc::SegOf(Addr a) const {
+  auto it = segs_.upper_bound(a);
+  if (it == segs_.begin()) return nullptr;
+  --it;
+  return it->second.range.Contains(a) ? const_cast<Seg*>(&it->second) : nullptr;
+}
+
+void Amc::CloseSegment(Seg* seg) {
+  if (seg->fill < seg->range.limit) format_->Pad(seg->fill, seg->range.limit - seg->fill);
+}
+
+Res Amc::Alloc(std::size_t size, void** p) {
+  if (size < format_->min_size() || !IsAligned(size, format_->alignment())) return Res::kParam;
+  Seg* seg = alloc_seg_;
+  if (size >= options_.large_size) {
+    std::size_t rounded;
+    if (!SizeAlignUp(size, arena()->grain_size(), &rounded)) return Res::kParam;
+    if (Res res = NewSegment(0, rounded, SegmentType::kLargeObject, true, &seg); res != Res::kOk) {
+      return res;
+    }
+    seg->fill = seg->range.base + size;
+    CloseSegment(seg);
+  } else {
+    if (seg == nullptr || seg->fill + size > seg->range.limit) {
+      if (seg != nullptr) CloseSegment(seg);
+      alloc_seg_ = nullptr;
+      if (Res res = NewSegment(0, options_.segment_size, SegmentType::kNursery, false, &seg);
+          res != Res::kOk) {
+        return res;
+      }
+      alloc_seg_ = seg;
+    }
+    seg->fill += size;
+  }
+  gen_bytes_[0] += size;
+  *p = ToPointer(seg->fill - size);
+  return Res::kOk;
+}
+
+bool Amc::NeedsCollection() const {
+  return phase_ == gc::Phase::kIdle && gen_bytes_[0] >= options_.chain[0].capacity;
+}
+
+void Amc::NoteStore(Addr obj, Addr target) {
+  if (target == 0) return;
+  Seg* seg = SegOf(obj);
+  // Nursery segments are condemned by every collection: no summary needed.
+  if (seg != nullptr && seg->gen > 0) seg->summary |= gc::ScanState::ZoneOf(target);
+}
+
+void Amc::Pin(Addr obj) {
+  if (Seg* seg = SegOf(obj)) seg->pinned = true;
+}
+
+void Amc::SetPhase(gc::Phase phase) {
+  phase_ = phase;
+  if (Observer* o = arena()->observer()) [[unlikely]] {
+    o->OnCollectionPhase(this, collection_, phase);
+  }
+}
+
+Res Amc::StartCollection(bool full) {
+  if (phase_ != gc::Phase::kIdle) return Res::kOk;
+  ++collection_;
+  SetPhase(gc::Phase::kCondemn);
+  // The nursery always; each generation of the chain over its capacity
+  // after the one below it; everything when asked.
+  condemned_gen_ = 0;
+  if (full) {
+    condemned_gen_ = TopGeneration();
+  } else {
+    while (condemned_gen_ + 1 < static_cast<int>(options_.chain.size()) &&
+           gen_bytes_[condemned_gen_ + 1] >= options_.chain[condemned_gen_ + 1].capacity) {
+      ++condemned_gen_;
+    }
+  }
+  ++stats_.collections;
+  copy_res_ = Res::kOk;
+  ++stats_.collections_by_generation[condemned_gen_];
+  if (alloc_seg_ != nullptr) {
+    CloseSegment(alloc_seg_);
+    alloc_seg_ = nullptr;  // Allocation during the collection starts afresh.
+  }
+  white_zones_ = 0;
+  for (auto& [base, seg] : segs_) {
+    if (seg.gen > condemned_gen_) continue;
+    if (seg.pinned) continue;  // Promoted in place; scanned as a root.
+    seg.white = true;
+    stats_.condemned += seg.fill - seg.range.base;
+    for (Addr z = AlignDown(seg.range.base, Addr{1} << gc::ScanState::kZoneShift);
+         z < seg.range.limit; z += Addr{1} << gc::ScanState::kZoneShift) {
+      white_zones_ |= gc::ScanState::ZoneOf(z);
+    }
+    if (!seg.large) Retype(seg, SegmentType::kFromSpace);
+  }
+  SetPhase(gc::Phase::kScanRoots);
+  return Res::kOk;
+}
+
+Res Amc::Step(std::size_t budget, bool* done) {
+  *done = phase_ == gc::Phase::kIdle;
+  if (*done) return Res::kOk;
+  if (phase_ == gc::Phase::kScanRoots) {
+    ScanRoots();
+    SetPhase(gc::Phase::kScanGrey);
+  }
+  if (phase_ == gc::Phase::kScanGrey) {
+    if (!ScanGrey(budget)) return copy_res_;
+    SetPhase(gc::Phase::kReclaim);
+    Reclaim();
+    SetPhase(gc::Phase::kIdle);
+    *done = true;
+  }
+  return copy_res_;
+}
+
+Res Amc::Collect(bool full) {
+  if (phase_ == gc::Phase::kIdle) {
+    if (Res res = StartCollection(full); res != Res::kOk) return res;
+  }
+  bool done = false;
+  while (!done) {
+    if (Res res = Step(SIZE_MAX, &done); res != Res::kOk) return res;
+  }
+  return Res::kOk;
+}
+
+void Amc::ScanRange(gc::ScanState& ss, Addr from, Addr to) {
+  if (from >= to) return;
+  format_->Scan(ss, from, to);
+  stats_.scanned += to - from;
+}
+
+void Amc::ScanRoots() {
+  gc::ScanState ss(this, white_zones_);
+  roots_->ScanStrong(ss);
+  // The remembered set: segments that survive this collection and may hold
+  // references into it, and pinned segments, which are kept whole.
+  for (auto& [base, seg] : segs_) {
+    if (seg.white) continue;
+    if (!seg.pinned && (seg.summary & white_zones_) == 0) continue;
+    ss.ResetSummary();
+    ScanRange(ss, seg.range.base, seg.fill);
+    seg.summary = ss.summary();
+  }
+}
+
+bool Amc::ScanGrey(std::size_t budget) {
+  gc::ScanState ss(this, white_zones_);
+  std::size_t work = 0;
+  while (!grey_.empty()) {
+    if (work >= budget) return false;
+    Seg* seg = grey_.back();
+    if (seg->scan >= seg->fill) {
+      seg->queued = false;
+      grey_.pop_back();
+      continue;
+    }
+    // Scan what is there now; copying may add more behind it.
+    const Addr from = seg->scan, to = seg->fill;
+    seg->scan = to;
+    ss.ResetSummary();
+    ScanRange(ss, from, to);
+    seg->summary |= ss.summary();
+    work += to - from;
+    if (copy_res_ != Res::kOk) return false;
+  }
+  return true;
+}
+
+void Amc::Fix(gc::ScanState&, Addr* ref) {
+  const Addr a = *ref;
+  Seg* seg = SegOf(a);
+  if (seg->large) {
+    if (!seg->marked) {
+      seg->marked = true;
+      seg->scan = seg->range.base;  // Its object is grey until scanned.
+      MakeGrey(seg);
+    }
+    return;
+  }
+  if (const Addr to = format_->IsForwarded(a)) {
+    *ref = to;
+    return;
+  }
+  const std::size_t size = format_->Size(a);
+  const int gen = std::min(seg->gen + 1, TopGeneration());
+  Seg* dst = copy_seg_[gen];
+  if (dst == nullptr || dst->fill + size > dst->range.limit) {
+    if (dst != nullptr) CloseSegment(dst);
+    copy_seg_[gen] = nullptr;
+    const std::size_t seg_size = std::max(options_.segment_size, size);
+    if (Res res = NewSegment(gen, seg_size, SegmentType::kToSpace, false, &dst); res != Res::kOk) {
+      // Out of memory mid-collection: leave the object where it is (a
+      // from-space segment cannot then be freed) and report it.
+      copy_res_ = res;
+      return;
+    }
+    copy_seg_[gen] = dst;
+  }
+  const Addr to = dst->fill;
+  dst->fill += size;
+  std::memcpy(ToPointer(to), ToPointer(a), size);
+  format_->Forward(a, to);
+  *ref = to;
+  stats_.copied += size;
+  MakeGrey(dst);
+}
+
+void Amc::FixWeak(Addr* ref) {
+  Seg* seg = SegOf(*ref);
+  if (seg->large) {
+    if (!seg->marked) *ref = 0;
+    return;
+  }
+  *ref = format_->IsForwarded(*ref);  // 0 if it died.
+}
+
+bool Amc::IsWhite(Addr a) const {
+  const Seg* seg = SegOf(a);
+  return seg != nullptr && seg->white;
+}
+
+void Amc::FixMutatorRef(Addr* ref) {
+  if (phase_ != gc::Phase::kScanRoots && phase_ != gc::Phase::kScanGrey) return;
+  gc::ScanState ss(this, white_zones_);
+  ss.Fix(ref);
+}
+
+void Amc::Reclaim() {
+  gc::ScanState weak(this, white_zones_);
+  roots_->ScanWeak(weak);
+  for (Seg*& seg : copy_seg_) {
+    if (seg != nullptr) CloseSegment(seg);
+    seg = nullptr;
+  }
+  std::fill(gen_bytes_.begin(), gen_bytes_.end(), 0);
+  for (auto it = segs_.begin(); it != segs_.end();) {
+    Seg& seg = it->second;
+    const std::size_t used = seg.fill - seg.range.base;
+    if (seg.white && !(seg.large && seg.marked)) {
+      stats_.reclaimed += seg.range.size();
+      (void)ReleaseSegment(seg.range);
+      it = segs_.erase(it);
+      continue;
+    }
+    const bool kept_in_place = seg.pinned || (seg.large && seg.white);
+    if (kept_in_place) {
+      seg.gen = std::min(seg.gen + 1, TopGeneration());
+      stats_.promoted += used;
+    }
+    const SegmentType type = seg.large ? SegmentType::kLargeObject : TypeFor(seg.gen);
+    Retype(seg, type);
+    seg.white = seg.pinned = seg.marked = seg.queued = false;
+    seg.scan = seg.fill;
+    gen_bytes_[seg.gen] += used;
+    ++it;
+  }
+  grey_.clear();
+  white_zones_ = 0;
+  condemned_gen_ = -1;
+}
+
+std::size_t Amc::TotalSize() const {
+  std::size_t total = 0;
+  for (const auto& [base, seg] : segs_) total += seg.range.size();
+  return total;
+}
+
+std::size_t Amc::FreeSize() const {
+  std::size_t free = 0;
+  for (const auto& [base, seg] : segs_) free += seg.range.limit - seg.fill;
+  return free;
+}
+
+void Amc::WalkBlocks(FunctionRef<bool(Range run, bool allocated)> visit) const {
+  for (const auto& [base, seg] : segs_) {
+    if (seg.fill > seg.range.base && !visit(Range{seg.range.base, seg.fill}, true)) return;
+    if (seg.fill < seg.range.limit && !visit(Range{seg.fill, seg.range.limit}, false)) return;
+  }
+}
+
+void Amc::WalkObjects(FunctionRef<void(Addr obj)> visit) const {
+  for (const auto& [base, seg] : segs_) {
+    for (Addr obj = seg.range.base; obj < seg.fill; obj += format_->Size(obj)) {
+      if (format_->IsObject(obj)) visit(obj);
+    }
+  }
+}
+
+CheckResult Amc::Check() const {
+  std::vector<std::size_t> bytes(gen_bytes_.size(), 0);
+  for (const auto& [base, seg] : segs_) {
+    CORE_CHECK_MSG(base == seg.range.base, "segment keyed by its base");
+    CORE_CHECK_MSG(Owns(seg.range), "segment owned by the pool in the arena's map");
+    CORE_CHECK_MSG(seg.range.base <= seg.fill && seg.fill <= seg.range.limit,
+                   "fill inside segment");
+    CORE_CHECK_MSG(seg.gen >= 0 && seg.gen <= TopGeneration(), "generation in the chain");
+    CORE_CHECK_MSG(phase_ != gc::Phase::kIdle || (!seg.white && !seg.marked && !seg.queued),
+                   "no collection marks outside a collection");
+    CORE_CHECK_MSG(!seg.large || seg.type == SegmentType::kLargeObject, "large objects typed so");
+    // Objects and padding tile the segment up to its fill.
+    Addr p = seg.range.base;
+    while (p < seg.fill) {
+      const std::size_t size = format_->Size(p);
+      CORE_CHECK_MSG(size >= format_->min_size() && IsAligned(size, format_->alignment()),
+                     "object sizes are aligned and at least the minimum");
+      p += size;
+    }
+    CORE_CHECK_MSG(p == seg.fill, "objects end exactly at the fill");
+    bytes[seg.gen] += seg.fill - seg.range.base;
+  }
+  if (phase_ == gc::Phase::kIdle) {
+    for (std::size_t g = 0; g < bytes.size(); ++g) {
+      CORE_CHECK_MSG(bytes[g] == gen_bytes_[g], "generation sizes match their segments");
+    }
+  }
+  CORE_CHECK_MSG(alloc_seg_ == nullptr || SegOf(alloc_seg_->range.base) == alloc_seg_,
+                 "the allocation segment is one of the pool's");
+  return CheckResult::Ok();
+}
+
+void Amc::Describe(std::ostream& os) const {
+  os << "AMC pool " << id() << ": " << segs_.size() << " segments, phase " << gc::PhaseName(phase_)
+     << ", " << stats_.collections << " collections\n";
+  for (int g = 0; g <= TopGeneration(); ++g) {
+    os << "  generation " << g << ": " << gen_bytes_[g] << " bytes";
+    if (g < static_cast<int>(options_.chain.size())) {
+      os << " (capacity " << options_.chain[g].capacity << ")";
+    }
+    os << "\n";
+  }
+  os << "  condemned " << stats_.condemned << ", copied " << stats_.copied << ", promoted "
+     << stats_.promoted << ", reclaimed " << stats_.reclaimed << " bytes\n";
+}
+
+}  // namespace core

@@ -1,0 +1,153 @@
+// AMC: MPS's automatic mostly-copying pool, generational, after MLWorks'
+// condemned -> survivors scheme. Objects (in a gc::Format) are bump-
+// allocated in nursery segments; a collection condemns the nursery and any
+// generation of the chain that is over its capacity, copies what the roots
+// reach into to-space segments of the next generation (Cheney scan), keeps
+// large objects in place (marked, non-moving segments), promotes pinned
+// segments in place (Bartlett's mostly-copying), and returns from-space to
+// the arena. Design: core/pools/AMC.md.
+#ifndef CORE_POOLS_AMC_H_
+#define CORE_POOLS_AMC_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/gc/format.h"
+#include "core/gc/phase.h"
+#include "core/gc/roots.h"
+#include "core/pool/pool.h"
+
+namespace core {
+
+struct AmcGeneration {
+  std::size_t capacity;  // Collect the generation when it holds more.
+  double mortality;      // Expected fraction dying (MPS's chain parameter).
+};
+
+struct AmcOptions {
+  // MPS's default chain; objects surviving the last generation of the
+  // chain go to a top generation that only full collections condemn.
+  std::vector<AmcGeneration> chain = {{8u << 20, 0.85}, {36u << 20, 0.45}};
+  std::size_t segment_size = 64u << 10;  // Nursery and to-space segments.
+  std::size_t large_size = 32u << 10;    // Objects this big or bigger never move.
+};
+
+struct AmcStats {
+  std::uint64_t collections = 0;
+  std::vector<std::uint64_t> collections_by_generation;  // By the oldest condemned.
+  std::uint64_t condemned = 0;                           // Bytes in condemned segments.
+  std::uint64_t copied = 0;                              // Bytes copied (objects).
+  std::uint64_t promoted = 0;   // Bytes kept in place and promoted (large, pinned).
+  std::uint64_t reclaimed = 0;  // Bytes of segments returned to the arena.
+  std::uint64_t scanned = 0;    // Bytes of objects scanned.
+};
+
+class Amc final : public Pool, private gc::Fixer {
+ public:
+  // `format` and `roots` must outlive the pool.
+  [[nodiscard]] static Res Create(Arena* arena, const gc::Format* format, gc::Roots* roots,
+                                  const AmcOptions& options, std::unique_ptr<Amc>* pool);
+  ~Amc() override;
+
+  const char* class_name() const override { return "AMC"; }
+
+  // Allocates `size` bytes (a multiple of the format's alignment) for an
+  // object the caller initialises before it next calls the pool. Never
+  // collects: callers check NeedsCollection() and collect at a safe point.
+  Res Alloc(std::size_t size, void** p) override;
+  // Objects die by becoming unreachable; an explicit free is refused.
+  Res Free(void*, std::size_t) override { return Res::kParam; }
+
+  // The nursery is over its capacity and no collection is running.
+  bool NeedsCollection() const;
+
+  // The write barrier: call after storing `target` into a slot of the
+  // object at `obj`.
+  void NoteStore(Addr obj, Addr target);
+
+  // Collections run in steps: StartCollection condemns (the nursery and
+  // generations over capacity, or everything if `full`), Step does about
+  // `budget` bytes of scanning and copying and says when it is done.
+  Res StartCollection(bool full);
+  Res Step(std::size_t budget, bool* done);
+  // A whole collection (finishing one that is running).
+  Res Collect(bool full);
+  gc::Phase phase() const { return phase_; }
+  // The read barrier for incremental collection: call before the mutator
+  // uses a reference it holds outside the roots (e.g. from a weak table).
+  void FixMutatorRef(Addr* ref);
+  // Keeps the segment of `obj` in place in the next collection.
+  void Pin(Addr obj);
+
+  std::size_t TotalSize() const override;
+  std::size_t FreeSize() const override;
+  void WalkBlocks(FunctionRef<bool(Range run, bool allocated)> visit) const override;
+  // Visits every object (not padding, not forwarded copies) in address order.
+  void WalkObjects(FunctionRef<void(Addr obj)> visit) const;
+  CheckResult Check() const override;
+  void Describe(std::ostream& os) const override;
+
+  const AmcStats& stats() const { return stats_; }
+  int generations() const { return static_cast<int>(gen_bytes_.size()); }
+  std::size_t GenerationBytes(int gen) const { return gen_bytes_[static_cast<std::size_t>(gen)]; }
+  // Whether `a` points into memory a collection has condemned.
+  bool IsCondemned(Addr a) const { return phase_ != gc::Phase::kIdle && IsWhite(a); }
+
+ private:
+  struct Seg {
+    Range range;
+    int gen;
+    Addr fill;                  // Objects end here.
+    Addr scan;                  // To-space: scanned up to here.
+    std::uint64_t summary = 0;  // Zones its references may point into.
+    bool large = false;
+    bool white = false;
+    bool pinned = false;
+    bool marked = false;  // Large objects: reached in this collection.
+    bool queued = false;  // On the grey list.
+    SegmentType type = SegmentType::kNursery;
+  };
+
+  Amc(Arena* arena, const gc::Format* format, gc::Roots* roots, const AmcOptions& options);
+
+  Res NewSegment(int gen, std::size_t size, SegmentType type, bool large, Seg** seg);
+  void Retype(Seg& seg, SegmentType type);
+  Seg* SegOf(Addr a) const;
+  int TopGeneration() const { return static_cast<int>(gen_bytes_.size()) - 1; }
+  SegmentType TypeFor(int gen) const {
+    return gen == 0 ? SegmentType::kNursery : SegmentType::kGeneration;
+  }
+  void CloseSegment(Seg* seg);  // Pads what is left after its fill.
+  void ScanRange(gc::ScanState& ss, Addr from, Addr to);
+  void ScanRoots();
+  bool ScanGrey(std::size_t budget);
+  void Reclaim();
+  void SetPhase(gc::Phase phase);
+  void MakeGrey(Seg* seg);
+
+  // gc::Fixer
+  void Fix(gc::ScanState& ss, Addr* ref) override;
+  void FixWeak(Addr* ref) override;
+  bool IsWhite(Addr a) const override;
+
+  const gc::Format* format_;
+  gc::Roots* roots_;
+  AmcOptions options_;
+  std::map<Addr, Seg> segs_;  // By base address.
+  std::vector<std::size_t> gen_bytes_;
+  Seg* alloc_seg_ = nullptr;    // Current nursery segment.
+  std::vector<Seg*> copy_seg_;  // Current to-space segment per generation.
+  std::vector<Seg*> grey_;      // Segments with unscanned objects.
+  std::uint64_t white_zones_ = 0;
+  Res copy_res_ = Res::kOk;  // The first failure to get to-space, if any.
+  int condemned_gen_ = -1;
+  gc::Phase phase_ = gc::Phase::kIdle;
+  std::uint64_t collection_ = 0;
+  AmcStats stats_;
+};
+
+}  // namespace core
+
+#endif  // CORE_POOLS_AMC_H_

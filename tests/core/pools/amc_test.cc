@@ -1,0 +1,272 @@
+// AMC against a reference model: a seeded random mutator allocates objects
+// (some large), stores references, adds and removes roots, pins, and asks
+// for minor, full and incremental collections, on both the pool and a model
+// graph of ids. After every collection a sanity traversal in the manner of
+// MMTk's checks that what the roots reach in the heap is exactly what they
+// reach in the model, with intact headers and payloads, no reference into
+// condemned or freed memory, and a weak table that followed every move and
+// cleared every death.
+#include "core/pools/amc.h"
+
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "core/gc/object_format.h"
+#include "gtest/gtest.h"
+#include "tests/util/seed.h"
+
+namespace core {
+namespace {
+
+using gc::ObjectFormat;
+
+std::uint8_t PayloadByte(std::uint64_t id, std::uint64_t i) {
+  return static_cast<std::uint8_t>((id * 131 + i * 7) ^ (id >> 3));
+}
+
+class Mutator {
+ public:
+  Mutator(std::uint64_t seed, AmcOptions options) : rng_(seed) {
+    EXPECT_EQ(Arena::CreateVirtual(ArenaOptions{}, &arena_), Res::kOk);
+    roots_.AddStrong(&ScanRoots, this);
+    roots_.AddWeak(&ScanTable, this);
+    EXPECT_EQ(Amc::Create(arena_.get(), &format_, &roots_, options, &pool_), Res::kOk);
+    table_.push_back(0);  // Ids start at 1.
+    slots_.emplace_back();
+  }
+
+  Amc& pool() { return *pool_; }
+  Arena& arena() { return *arena_; }
+
+  // One random mutator action; may also step or start collections.
+  void Act(bool incremental) {
+    const int what = static_cast<int>(rng_() % 100);
+    if (pool_->NeedsCollection() || what < 1) {
+      if (incremental) {
+        ASSERT_EQ(pool_->StartCollection(what < 1), Res::kOk);
+      } else {
+        ASSERT_EQ(pool_->Collect(what < 1), Res::kOk);
+        Verify();
+      }
+    }
+    if (incremental && pool_->phase() != gc::Phase::kIdle) {
+      bool done = false;
+      ASSERT_EQ(pool_->Step(1 + rng_() % 4096, &done), Res::kOk);
+      if (done) Verify();
+    }
+    const std::vector<std::uint64_t> live = Reachable();
+    if (what < 45 || live.empty()) {
+      Allocate();
+    } else if (what < 80) {
+      const std::uint64_t src = live[rng_() % live.size()];
+      if (slots_[src].empty()) return;
+      const std::uint64_t slot = rng_() % slots_[src].size();
+      const std::uint64_t target = rng_() % 4 == 0 ? 0 : live[rng_() % live.size()];
+      Store(src, slot, target);
+    } else if (what < 90) {
+      AddRoot(live[rng_() % live.size()]);
+    } else if (what < 98) {
+      if (!root_ids_.empty()) RemoveRoot(rng_() % root_ids_.size());
+    } else {
+      const std::uint64_t id = live[rng_() % live.size()];
+      pool_->Pin(Use(id));
+    }
+  }
+
+  // Finishes any collection and checks the heap against the model.
+  void Finish() {
+    ASSERT_EQ(pool_->Collect(false), Res::kOk);
+    Verify();
+    ASSERT_EQ(pool_->Collect(true), Res::kOk);
+    Verify();
+  }
+
+  void Verify() {
+    CheckResult check = pool_->Check();
+    ASSERT_TRUE(check.ok) << check;
+    ASSERT_TRUE(arena_->Check().ok);
+    const std::vector<std::uint64_t> model = Reachable();
+    std::set<std::uint64_t> heap;
+    std::vector<Addr> stack(roots_addr_.begin(), roots_addr_.end());
+    if (register_ != 0) stack.push_back(register_);
+    while (!stack.empty()) {
+      const Addr obj = stack.back();
+      stack.pop_back();
+      ASSERT_FALSE(pool_->IsCondemned(obj));
+      GrainInfo grain;
+      ASSERT_TRUE(arena_->Lookup(obj, &grain));
+      ASSERT_EQ(grain.pool_id, pool_->id()) << "reference into memory the pool no longer owns";
+      ASSERT_NE(grain.type, SegmentType::kFromSpace);
+      const std::uint64_t id = ObjectFormat::Id(obj);
+      ASSERT_TRUE(id > 0 && id < table_.size()) << "bad header at " << obj;
+      if (!heap.insert(id).second) continue;
+      EXPECT_EQ(table_[id], obj) << "the weak table did not follow id " << id;
+      ASSERT_EQ(ObjectFormat::Slots(obj), slots_[id].size());
+      for (std::uint64_t s = 0; s < slots_[id].size(); ++s) {
+        const Addr target = *ObjectFormat::Slot(obj, s);
+        const std::uint64_t want = slots_[id][s];
+        ASSERT_EQ(target == 0, want == 0);
+        if (target == 0) continue;
+        ASSERT_EQ(ObjectFormat::Id(target), want) << "slot " << s << " of id " << id;
+        stack.push_back(target);
+      }
+      const auto* payload = reinterpret_cast<const std::uint8_t*>(ObjectFormat::PayloadStart(obj));
+      for (std::uint64_t i = 0; i < payload_[id]; ++i) {
+        ASSERT_EQ(payload[i], PayloadByte(id, i)) << "payload of id " << id << " at " << i;
+      }
+    }
+    EXPECT_EQ(std::vector<std::uint64_t>(heap.begin(), heap.end()), model);
+    // Dead objects are gone from the weak table once their collection ended.
+    for (std::uint64_t id = 1; id < table_.size(); ++id) {
+      if (!heap.count(id) && table_[id] != 0 && died_[id]) {
+        ADD_FAILURE() << "weak entry of dead id " << id << " not cleared";
+      }
+    }
+  }
+
+ private:
+  static void ScanRoots(gc::ScanState& ss, void* closure) {
+    auto* self = static_cast<Mutator*>(closure);
+    for (Addr& root : self->roots_addr_) ss.Fix(&root);
+    ss.Fix(&self->register_);
+  }
+  static void ScanTable(gc::ScanState& ss, void* closure) {
+    auto* self = static_cast<Mutator*>(closure);
+    for (std::uint64_t id = 1; id < self->table_.size(); ++id) {
+      ss.FixWeak(&self->table_[id]);
+      if (self->table_[id] == 0) self->died_[id] = true;
+    }
+  }
+
+  // The mutator's access to an object by id: through the read barrier.
+  Addr Use(std::uint64_t id) {
+    pool_->FixMutatorRef(&table_[id]);
+    return table_[id];
+  }
+
+  void Allocate() {
+    const std::uint64_t id = table_.size();
+    const std::uint64_t slots = rng_() % 5;
+    const std::uint64_t payload = rng_() % 20 == 0 ? 40000 + rng_() % 30000 : rng_() % 200;
+    const std::size_t size = ObjectFormat::ObjectSize(slots, payload);
+    void* p;
+    ASSERT_EQ(pool_->Alloc(size, &p), Res::kOk);
+    const Addr obj = ToAddr(p);
+    ObjectFormat::Init(obj, id, size, slots);
+    auto* bytes = reinterpret_cast<std::uint8_t*>(ObjectFormat::PayloadStart(obj));
+    for (std::uint64_t i = 0; i < payload; ++i) bytes[i] = PayloadByte(id, i);
+    table_.push_back(obj);
+    slots_.emplace_back(slots, 0);
+    payload_.push_back(payload);
+    died_.push_back(false);
+    register_ = obj;  // Held until the next allocation.
+    register_id_ = id;
+  }
+
+  void Store(std::uint64_t src, std::uint64_t slot, std::uint64_t target) {
+    const Addr target_addr = target == 0 ? 0 : Use(target);
+    const Addr obj = Use(src);
+    *ObjectFormat::Slot(obj, slot) = target_addr;
+    pool_->NoteStore(obj, target_addr);
+    slots_[src][slot] = target;
+  }
+
+  void AddRoot(std::uint64_t id) {
+    roots_addr_.push_back(Use(id));
+    root_ids_.push_back(id);
+  }
+  void RemoveRoot(std::size_t i) {
+    roots_addr_.erase(roots_addr_.begin() + static_cast<std::ptrdiff_t>(i));
+    root_ids_.erase(root_ids_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+
+  std::vector<std::uint64_t> Reachable() const {
+    std::vector<bool> seen(table_.size(), false);
+    std::vector<std::uint64_t> stack(root_ids_.begin(), root_ids_.end());
+    if (register_id_ != 0) stack.push_back(register_id_);
+    std::vector<std::uint64_t> out;
+    while (!stack.empty()) {
+      const std::uint64_t id = stack.back();
+      stack.pop_back();
+      if (seen[id]) continue;
+      seen[id] = true;
+      out.push_back(id);
+      for (std::uint64_t t : slots_[id]) {
+        if (t != 0) stack.push_back(t);
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::mt19937_64 rng_;
+  std::unique_ptr<Arena> arena_;
+  ObjectFormat format_;
+  gc::Roots roots_;
+  std::unique_ptr<Amc> pool_;
+  std::vector<Addr> table_;  // Id -> object: weak.
+  std::vector<std::vector<std::uint64_t>> slots_;
+  std::vector<std::uint64_t> payload_ = {0};
+  std::vector<bool> died_ = {false};
+  std::vector<Addr> roots_addr_;         // Strong roots, as addresses...
+  std::vector<std::uint64_t> root_ids_;  // ...and as ids.
+  Addr register_ = 0;
+  std::uint64_t register_id_ = 0;
+};
+
+// Tiny generations, so that minor, promoting and full collections all
+// happen many times in a short run.
+AmcOptions TinyChain() {
+  AmcOptions o;
+  o.chain = {{64u << 10, 0.85}, {256u << 10, 0.45}};
+  o.segment_size = 16u << 10;
+  o.large_size = 8u << 10;
+  return o;
+}
+
+TEST(AmcTest, StopTheWorldAgreesWithTheModel) {
+  const std::uint64_t seed = testing_util::TestSeed();
+  Mutator m(seed, TinyChain());
+  for (int i = 0; i < 20000 && !testing::Test::HasFatalFailure(); ++i) m.Act(false);
+  m.Finish();
+  const AmcStats& s = m.pool().stats();
+  std::ostringstream describe;
+  m.pool().Describe(describe);
+  std::cerr << describe.str();
+  EXPECT_GT(s.collections_by_generation[0], 10u);
+  EXPECT_GT(s.collections_by_generation[1], 0u);
+  EXPECT_GT(s.copied, 0u);
+  EXPECT_GT(s.promoted, 0u);  // Large objects and pinned segments.
+  EXPECT_GT(s.reclaimed, 0u);
+}
+
+TEST(AmcTest, IncrementalStepsInterleavedWithTheMutatorAgreeWithTheModel) {
+  const std::uint64_t seed = testing_util::TestSeed();
+  Mutator m(seed, TinyChain());
+  for (int i = 0; i < 20000 && !testing::Test::HasFatalFailure(); ++i) m.Act(true);
+  m.Finish();
+  EXPECT_GT(m.pool().stats().collections, 10u);
+}
+
+TEST(AmcTest, DefaultChainAndSegmentTypes) {
+  Mutator m(1, AmcOptions{});
+  for (int i = 0; i < 3000 && !testing::Test::HasFatalFailure(); ++i) m.Act(false);
+  m.Finish();
+  // After a full collection everything lives in older generations.
+  EXPECT_EQ(m.pool().GenerationBytes(0), 0u);
+  std::map<SegmentType, int> types;
+  m.pool().WalkSegments([&](const Segment& s) {
+    ++types[s.type];
+    return true;
+  });
+  EXPECT_EQ(types.count(SegmentType::kFromSpace), 0u);
+  EXPECT_EQ(types.count(SegmentType::kToSpace), 0u);
+}
+
+}  // namespace
+}  // namespace core
