@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <memory>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "replay/block_pattern.h"
+#include "replay/gc_mutator.h"
 #include "replay/id_table.h"
 #include "replay/mmap_allocator.h"
 
@@ -26,34 +29,6 @@ double Now() {
 
 // What the subject is asked for: malloc(0) still returns a unique block.
 inline std::uint64_t SubjectSize(std::uint64_t size) { return std::max<std::uint64_t>(size, 1); }
-
-// The pattern --verify writes: a function of the id and the offset.
-inline std::uint64_t PatternWord(std::uint64_t id, std::uint64_t word) {
-  return (id * 0x9E3779B97F4A7C15ull) ^ (word * 0xC2B2AE3D27D4EB4Full);
-}
-
-void FillPattern(void* p, std::uint64_t size, std::uint64_t id) {
-  auto* bytes = static_cast<unsigned char*>(p);
-  for (std::uint64_t i = 0; i < size; i += 8) {
-    const std::uint64_t w = PatternWord(id, i / 8);
-    std::memcpy(bytes + i, &w, std::min<std::uint64_t>(8, size - i));
-  }
-}
-
-// The first offset where the pattern differs, or `size`.
-std::uint64_t PatternMismatch(const void* p, std::uint64_t size, std::uint64_t id) {
-  const auto* bytes = static_cast<const unsigned char*>(p);
-  for (std::uint64_t i = 0; i < size; i += 8) {
-    const std::uint64_t w = PatternWord(id, i / 8);
-    const std::uint64_t n = std::min<std::uint64_t>(8, size - i);
-    if (std::memcmp(bytes + i, &w, n) != 0) {
-      for (std::uint64_t j = 0; j < n; ++j) {
-        if (bytes[i + j] != reinterpret_cast<const unsigned char*>(&w)[j]) return i + j;
-      }
-    }
-  }
-  return size;
-}
 
 std::string Address(const void* p) {
   return absl::StrCat("0x", absl::Hex(reinterpret_cast<std::uintptr_t>(p)));
@@ -82,7 +57,11 @@ class Replayer {
         options_(options),
         source_(source),
         result_(result),
-        cheap_footprint_(subject->FootprintIsCheap()) {}
+        cheap_footprint_(subject->FootprintIsCheap()) {
+    if (GcSubject* gc = subject->AsGc()) {
+      gc_ = std::make_unique<GcMutator>(gc, &blocks_, options.verify);
+    }
+  }
 
   absl::Status Run() {
     absl::Span<const Event> batch;
@@ -111,19 +90,30 @@ class Replayer {
     result_->live = live_;
     result_->final_footprint = subject_->Footprint();
     result_->counters = subject_->Counters();
+    if (gc_ != nullptr) {
+      const GcMetrics m = gc_->Metrics();
+      result_->collections = m.collections;
+      result_->gc_seconds = m.gc_seconds;
+      result_->max_pause = m.max_pause;
+      result_->p99_pause = m.p99_pause;
+      result_->mmu_10ms = m.mmu_10ms;
+      result_->mmu_50ms = m.mmu_50ms;
+      result_->peak_live = std::max(result_->peak_live, m.peak_survivors);
+    }
     result_->series.assign(series_.begin(), series_.end());
   }
 
   // Frees every block still live, so the subject ends empty.
   void FreeAll() {
     blocks_.DrainLive([this](std::uint64_t, const Block& block) {
-      subject_->Free(block.p(), SubjectSize(block.size()), block.alignment());
+      if (gc_ == nullptr) subject_->Free(block.p(), SubjectSize(block.size()), block.alignment());
     });
   }
 
  private:
   absl::Status Dispatch(const Event& e) {
     ++result_->per_kind[static_cast<int>(e.kind)];
+    if (gc_ != nullptr) return DispatchGc(e);
     switch (e.kind) {
       case EventKind::kAlloc:
         return Allocate(e.id, e.size, AlignmentOf(e), e.flavour == Flavour::kCalloc);
@@ -140,6 +130,42 @@ class Replayer {
         return absl::OkStatus();
     }
     return Semantic(absl::StrCat("unknown event kind ", static_cast<int>(e.kind)));
+  }
+
+  // A GC trace into a collecting subject: the mutator's events.
+  absl::Status DispatchGc(const Event& e) {
+    absl::Status status;
+    switch (e.kind) {
+      case EventKind::kAlloc:
+        status = gc_->Alloc(e, index_);
+        break;
+      case EventKind::kStore:
+        status = gc_->Store(e, index_);
+        break;
+      case EventKind::kRootAdd:
+        status = gc_->RootAdd(e, index_);
+        break;
+      case EventKind::kRootRemove:
+        status = gc_->RootRemove(e, index_);
+        break;
+      case EventKind::kCollect:
+        status = gc_->Collect(index_);
+        break;
+      case EventKind::kDeath:
+        return absl::OkStatus();  // An oracle's note: collectors find out for themselves.
+      case EventKind::kFree:
+      case EventKind::kRealloc:
+        return Semantic(absl::StrCat(EventKindName(e.kind), " of id ", e.id,
+                                     " in a replay through ", subject_->name(),
+                                     ", which collects: GC traces free nothing"));
+    }
+    live_ = gc_->occupancy();
+    if (e.kind == EventKind::kAlloc && status.ok()) NoteGrowth();
+    if (status.ok()) return status;
+    if (status.code() == absl::StatusCode::kInvalidArgument) {
+      return Semantic(std::string(status.message()));
+    }
+    return Fatal(status.code(), std::string(status.message()));
   }
 
   // A semantic error: stop, or (lenient) count, remember and go on.
@@ -307,6 +333,9 @@ class Replayer {
   ReplayResult* result_;
   const bool cheap_footprint_;
   IdTable blocks_;
+  // For a collecting subject: the mutator of GC traces (after blocks_,
+  // which it holds weakly, so that it goes first).
+  std::unique_ptr<GcMutator> gc_;
   std::uint64_t index_ = 0;
   std::uint64_t live_ = 0;
   std::uint64_t interval_ = 1;

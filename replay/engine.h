@@ -49,6 +49,15 @@ struct ReplayResult {
   std::uint64_t live_at_peak_footprint = 0;
   std::uint64_t final_footprint = 0;
   std::vector<Sample> series;
+  // Collecting subjects: finished collections, time in them, pauses (one
+  // per allocation or COLLECT that did collection work), and minimum
+  // mutator utilisation over 10 and 50 ms windows. Seconds.
+  std::uint64_t collections = 0;
+  double gc_seconds = 0;
+  double max_pause = 0;
+  double p99_pause = 0;
+  double mmu_10ms = 1;
+  double mmu_50ms = 1;
   std::vector<std::pair<std::string, std::uint64_t>> counters;
 
   double ns_per_event() const { return events == 0 ? 0 : seconds * 1e9 / events; }

@@ -31,11 +31,15 @@ class Block {
   // A live block; size < 2^56 (traces cap sizes at 2^48), alignment a power
   // of two.
   Block(void* p, std::uint64_t size, std::uint64_t alignment)
-      : p_(p), bits_(size | static_cast<std::uint64_t>(std::countr_zero(alignment)) << 56) {}
-  static Block Freed(std::uint64_t event) { return Block(nullptr, event | kFreedBit); }
+      : p_(reinterpret_cast<std::uintptr_t>(p)),
+        bits_(size | static_cast<std::uint64_t>(std::countr_zero(alignment)) << 56) {}
+  static Block Freed(std::uint64_t event) { return Block(0, event | kFreedBit); }
 
-  bool live() const { return p_ != nullptr; }
-  void* p() const { return p_; }
+  bool live() const { return p_ != 0; }
+  void* p() const { return reinterpret_cast<void*>(p_); }
+  // The address as a reference a collector may update (moved) or clear
+  // (reclaimed): the id table is a weak root of a GC subject.
+  std::uintptr_t* address() { return &p_; }
   std::uint64_t size() const { return bits_ & kSizeMask; }
   std::uint64_t alignment() const { return std::uint64_t{1} << (bits_ >> 56); }
   // Not live: whether it was freed, and at which event.
@@ -45,9 +49,9 @@ class Block {
  private:
   static constexpr std::uint64_t kSizeMask = (std::uint64_t{1} << 56) - 1;
   static constexpr std::uint64_t kFreedBit = std::uint64_t{1} << 63;
-  Block(void* p, std::uint64_t bits) : p_(p), bits_(bits) {}
+  Block(std::uintptr_t p, std::uint64_t bits) : p_(p), bits_(bits) {}
 
-  void* p_ = nullptr;
+  std::uintptr_t p_ = 0;
   std::uint64_t bits_ = 0;  // Live: size | log2(alignment) << 56.
 };
 static_assert(sizeof(Block) == 16);
@@ -123,6 +127,17 @@ class IdTable {
     }
     if (b == nullptr || !b->freed()) return std::nullopt;
     return b->freed_at();
+  }
+
+  // Calls f(id, block) for every live block.
+  template <typename F>
+  void ForEachLive(F f) {
+    for (std::uint64_t id = 0; id < dense_end_; ++id) {
+      if (dense_[id].live()) f(id, dense_[id]);
+    }
+    for (auto& [id, block] : sparse_) {
+      if (block.live()) f(id, block);
+    }
   }
 
   // Calls f(id, block) for every live block, then forgets them all.

@@ -56,7 +56,11 @@ std::string EncodeResult(const ReplayResult& r, const absl::Status& status) {
       << "peak_live " << r.peak_live << "\n"
       << "peak_footprint " << r.peak_footprint << "\n"
       << "live_at_peak_footprint " << r.live_at_peak_footprint << "\n"
-      << "final_footprint " << r.final_footprint << "\n";
+      << "final_footprint " << r.final_footprint << "\n"
+      << "collections " << r.collections << "\n"
+      << "gc " << absl::StrCat(r.gc_seconds) << " " << absl::StrCat(r.max_pause) << " "
+      << absl::StrCat(r.p99_pause) << " " << absl::StrCat(r.mmu_10ms) << " "
+      << absl::StrCat(r.mmu_50ms) << "\n";
   for (int k = 0; k < kEventKindCount; ++k) out << "kind " << k << " " << r.per_kind[k] << "\n";
   for (const std::string& e : r.skipped_examples) out << "example " << OneLine(e) << "\n";
   for (const auto& [name, value] : r.counters) out << "counter " << value << " " << name << "\n";
@@ -103,6 +107,11 @@ absl::Status DecodeResult(const std::string& text, ReplayResult* r, absl::Status
       r->live_at_peak_footprint = u64(rest);
     } else if (key == "final_footprint") {
       r->final_footprint = u64(rest);
+    } else if (key == "collections") {
+      r->collections = u64(rest);
+    } else if (key == "gc" && f.size() == 5) {
+      double* fields[] = {&r->gc_seconds, &r->max_pause, &r->p99_pause, &r->mmu_10ms, &r->mmu_50ms};
+      for (int i = 0; i < 5; ++i) (void)absl::SimpleAtod(f[i], fields[i]);
     } else if (key == "kind" && f.size() == 2 && u64(f[0]) < kEventKindCount) {
       r->per_kind[u64(f[0])] = u64(f[1]);
     } else if (key == "example") {

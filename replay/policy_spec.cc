@@ -100,12 +100,11 @@ absl::StatusOr<bool> PolicySpec::GetBool(const std::string& key, bool fallback) 
   return value;
 }
 
-absl::StatusOr<std::uint64_t> PolicySpec::GetSize(const std::string& key,
-                                                  std::uint64_t fallback) const {
-  auto it = args.find(key);
-  if (it == args.end()) return fallback;
-  // Accept plain numbers and k/m/g suffixes (powers of 1024).
-  std::string digits = it->second;
+namespace {
+
+// A size: a plain number or one with a k/m/g suffix (powers of 1024).
+bool ParseSize(absl::string_view text, std::uint64_t* out) {
+  std::string digits(absl::StripAsciiWhitespace(text));
   std::uint64_t scale = 1;
   if (!digits.empty()) {
     switch (std::tolower(static_cast<unsigned char>(digits.back()))) {
@@ -122,11 +121,23 @@ absl::StatusOr<std::uint64_t> PolicySpec::GetSize(const std::string& key,
     if (scale != 1) digits.pop_back();
   }
   std::uint64_t value;
-  if (!absl::SimpleAtoi(digits, &value) || value > UINT64_MAX / scale) {
+  if (!absl::SimpleAtoi(digits, &value) || value > UINT64_MAX / scale) return false;
+  *out = value * scale;
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::uint64_t> PolicySpec::GetSize(const std::string& key,
+                                                  std::uint64_t fallback) const {
+  auto it = args.find(key);
+  if (it == args.end()) return fallback;
+  std::uint64_t value;
+  if (!ParseSize(it->second, &value)) {
     return SpecError(
         text, absl::StrCat(key, "=", it->second, ": expected a size in bytes (e.g. 65536 or 64k)"));
   }
-  return value * scale;
+  return value;
 }
 
 absl::StatusOr<double> PolicySpec::GetDouble(const std::string& key, double fallback) const {
@@ -146,9 +157,9 @@ absl::StatusOr<std::vector<std::uint64_t>> PolicySpec::GetSizeList(
   std::vector<std::uint64_t> values;
   for (const std::string& item : SplitTopLevel(it->second)) {
     std::uint64_t value;
-    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(item), &value)) {
-      return SpecError(
-          text, absl::StrCat(key, "=", it->second, ": expected a list of sizes such as 16,32,64"));
+    if (!ParseSize(item, &value)) {
+      return SpecError(text, absl::StrCat(key, "=", it->second,
+                                          ": expected a list of sizes such as 16,32,64 or 8m,36m"));
     }
     values.push_back(value);
   }

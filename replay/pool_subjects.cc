@@ -9,20 +9,12 @@
 #include "core/pools/mfs.h"
 #include "core/pools/mvff.h"
 #include "core/pools/node_slice.h"
-#include "replay/footprint_observer.h"
+#include "replay/subject_arena.h"
 
 namespace replay {
 namespace {
 
 constexpr std::size_t kNaturalAlignment = 16;  // malloc's guarantee.
-
-const std::vector<std::string> kArenaKeys = {"arena", "client_size", "commit_limit", "grain",
-                                             "chunk", "mlworks",     "arena_spare"};
-
-std::vector<std::string> WithArenaKeys(std::vector<std::string> keys) {
-  keys.insert(keys.end(), kArenaKeys.begin(), kArenaKeys.end());
-  return keys;
-}
 
 // The arena, its observer and (for a client arena) its buffer: what every
 // pool subject stands on. Also serves blocks aligned beyond the pools'
@@ -51,11 +43,11 @@ class PoolSubjectBase : public Subject {
   }
 
   std::string FailureReason() const override { return failure_; }
-  std::size_t Footprint() const override { return observer_.committed(); }
-  std::size_t PeakFootprint() const override { return observer_.peak(); }
+  std::size_t Footprint() const override { return arena_.observer.committed(); }
+  std::size_t PeakFootprint() const override { return arena_.observer.peak(); }
 
   std::vector<std::pair<std::string, std::uint64_t>> Counters() const override {
-    const core::ArenaStats stats = arena_->stats();
+    const core::ArenaStats stats = arena()->stats();
     return {{"arena reserve calls", stats.reserve_calls},
             {"arena commit calls", stats.commit_calls},
             {"arena decommit calls", stats.decommit_calls},
@@ -64,7 +56,7 @@ class PoolSubjectBase : public Subject {
   }
 
   absl::Status Check() const override {
-    core::CheckResult check = arena_->Check();
+    core::CheckResult check = arena()->Check();
     if (!check.ok) return absl::InternalError(absl::StrCat(name(), ": arena: ", check.what));
     return CheckPools();
   }
@@ -72,47 +64,7 @@ class PoolSubjectBase : public Subject {
  protected:
   PoolSubjectBase(const PolicySpec& spec) : Subject(spec.text) {}
 
-  // Creates the arena from the spec's arena arguments.
-  absl::Status MakeArena(const PolicySpec& spec) {
-    absl::StatusOr<bool> mlworks = spec.GetBool("mlworks", false);
-    if (!mlworks.ok()) return mlworks.status();
-    core::ArenaOptions options = *mlworks ? core::ArenaOptions::MlWorks() : core::ArenaOptions{};
-    absl::StatusOr<std::uint64_t> grain = spec.GetSize("grain", options.grain_size);
-    absl::StatusOr<std::uint64_t> chunk = spec.GetSize("chunk", options.chunk_size);
-    absl::StatusOr<std::uint64_t> limit = spec.GetSize("commit_limit", 0);
-    absl::StatusOr<double> spare = spec.GetDouble("arena_spare", options.spare);
-    absl::StatusOr<std::uint64_t> client_size = spec.GetSize("client_size", 256 << 20);
-    for (const absl::Status& s :
-         {grain.status(), chunk.status(), limit.status(), spare.status(), client_size.status()}) {
-      if (!s.ok()) return s;
-    }
-    options.grain_size = *grain;
-    options.chunk_size = *chunk;
-    options.spare = *spare;
-    if (*limit != 0) options.commit_limit = *limit;
-    const std::string kind = spec.args.count("arena") ? spec.args.at("arena") : "vm";
-    core::Res res;
-    if (kind == "vm") {
-      res = core::Arena::CreateVirtual(options, &arena_);
-    } else if (kind == "client") {
-      buffer_.reset(new (std::nothrow) char[*client_size]);
-      if (buffer_ == nullptr) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "policy '", spec.text, "': no memory for a client arena of ", *client_size, " bytes"));
-      }
-      res = core::Arena::CreateClient(buffer_.get(), *client_size, options, &arena_);
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("policy '", spec.text, "': arena=", kind, ": expected vm or client"));
-    }
-    if (res != core::Res::kOk) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "policy '", spec.text, "': cannot create the arena: ", core::ResMessage(res)));
-    }
-    observer_ = FootprintObserver(arena_->stats().committed);
-    arena_->set_observer(&observer_);
-    return absl::OkStatus();
-  }
+  absl::Status MakeArena(const PolicySpec& spec) { return MakeSubjectArena(spec, &arena_); }
 
   virtual void* RawAllocate(std::size_t size) = 0;
   virtual void RawFree(void* p, std::size_t size) = 0;
@@ -130,13 +82,10 @@ class PoolSubjectBase : public Subject {
     return absl::InternalError(absl::StrCat(subject, ": ", pool.class_name(), ": ", check.what));
   }
 
-  core::Arena* arena() const { return arena_.get(); }
+  core::Arena* arena() const { return arena_.arena.get(); }
 
-  // Members are destroyed in reverse order: pools (in subclasses) first,
-  // then the arena, the observer it reports to, and the arena's buffer.
-  std::unique_ptr<char[]> buffer_;
-  FootprintObserver observer_;
-  std::unique_ptr<core::Arena> arena_;
+  // Destroyed after the pools, which live in subclasses.
+  SubjectArena arena_;
 
  private:
   std::string failure_;

@@ -16,6 +16,8 @@
 
 namespace replay {
 
+class GcSubject;
+
 class Subject {
  public:
   virtual ~Subject() = default;
@@ -60,6 +62,8 @@ class Subject {
   virtual bool FootprintIsCheap() const { return true; }
   // Named counters for reports (arena calls, segments, ...).
   virtual std::vector<std::pair<std::string, std::uint64_t>> Counters() const { return {}; }
+  // The collector's interface, if this subject collects garbage.
+  virtual GcSubject* AsGc() { return nullptr; }
   // The allocator's own invariants, for --verify and tests.
   virtual absl::Status Check() const { return absl::OkStatus(); }
 

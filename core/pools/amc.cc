@@ -133,6 +133,7 @@ Res Amc::StartCollection(bool full) {
     }
   }
   ++stats_.collections;
+  last_condemned_ = condemned_gen_;
   copy_res_ = Res::kOk;
   ++stats_.collections_by_generation[condemned_gen_];
   if (alloc_seg_ != nullptr) {

@@ -92,6 +92,9 @@ class Amc final : public Pool, private gc::Fixer {
   const AmcStats& stats() const { return stats_; }
   int generations() const { return static_cast<int>(gen_bytes_.size()); }
   std::size_t GenerationBytes(int gen) const { return gen_bytes_[static_cast<std::size_t>(gen)]; }
+  // The oldest generation the running (or last) collection condemned; -1
+  // before the first.
+  int condemned_generation() const { return last_condemned_; }
   // Whether `a` points into memory a collection has condemned.
   bool IsCondemned(Addr a) const { return phase_ != gc::Phase::kIdle && IsWhite(a); }
 
@@ -143,6 +146,7 @@ class Amc final : public Pool, private gc::Fixer {
   std::uint64_t white_zones_ = 0;
   Res copy_res_ = Res::kOk;  // The first failure to get to-space, if any.
   int condemned_gen_ = -1;
+  int last_condemned_ = -1;
   gc::Phase phase_ = gc::Phase::kIdle;
   std::uint64_t collection_ = 0;
   AmcStats stats_;

@@ -1,0 +1,306 @@
+#include "replay/gc_mutator.h"
+
+#include <time.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/gc/object_format.h"
+#include "replay/block_pattern.h"
+
+namespace replay {
+namespace {
+
+using core::Addr;
+using core::gc::ObjectFormat;
+
+double Now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+absl::Status TraceError(const std::string& what) { return absl::InvalidArgumentError(what); }
+
+// Minimum mutator utilisation (Cheng & Blelloch) over windows of `window`
+// seconds in a run of `total` seconds with the given pauses (start, length;
+// sorted, disjoint). The worst window starts at a pause's start or ends at a
+// pause's end, so only those 2n windows are measured, each in O(log n) with
+// prefix sums of pause time.
+double Mmu(const std::vector<std::pair<double, double>>& pauses, double total, double window) {
+  if (pauses.empty() || total <= 0) return 1;
+  std::vector<double> before(pauses.size() + 1, 0);  // Pause time before pause i.
+  for (std::size_t i = 0; i < pauses.size(); ++i) before[i + 1] = before[i] + pauses[i].second;
+  // Paused time in [0, t).
+  const auto paused_until = [&](double t) {
+    const auto it = std::upper_bound(pauses.begin(), pauses.end(), t,
+                                     [](double v, const auto& p) { return v < p.first; });
+    const std::size_t n = static_cast<std::size_t>(it - pauses.begin());  // Started before t.
+    if (n == 0) return 0.0;
+    const auto& last = pauses[n - 1];
+    return before[n - 1] + std::min(last.second, t - last.first);
+  };
+  if (total <= window) return std::max(0.0, 1 - before.back() / window);
+  double worst = 0;
+  for (const auto& [start, length] : pauses) {
+    for (double lo : {start, start + length - window}) {
+      lo = std::clamp(lo, 0.0, total - window);
+      worst = std::max(worst, paused_until(lo + window) - paused_until(lo));
+    }
+  }
+  return std::max(0.0, 1 - worst / window);
+}
+
+}  // namespace
+
+GcMutator::GcMutator(GcSubject* gc, IdTable* table, bool verify)
+    : gc_(gc), table_(table), verify_(verify), clock_origin_(Now()) {
+  roots_id_ = gc_->roots().AddStrong(&ScanRoots, this);
+  table_id_ = gc_->roots().AddWeak(&ScanTable, this);
+}
+
+GcMutator::~GcMutator() {
+  gc_->roots().Remove(roots_id_);
+  gc_->roots().Remove(table_id_);
+}
+
+void GcMutator::ScanRoots(core::gc::ScanState& ss, void* closure) {
+  auto* self = static_cast<GcMutator*>(closure);
+  for (auto& [id, root] : self->roots_) ss.Fix(&root.addr);
+  ss.Fix(&self->register_);
+}
+
+void GcMutator::ScanTable(core::gc::ScanState& ss, void* closure) {
+  auto* self = static_cast<GcMutator*>(closure);
+  const auto visit = [&](std::uint64_t id, Block& block) {
+    ss.FixWeak(block.address());
+    if (!block.live()) {
+      self->table_->Bury(id, &block, self->collecting_index_);
+      ++self->reclaimed_objects_;
+    }
+  };
+  if (self->gc_->YoungOnly()) {
+    for (std::size_t i = 0; i < self->young_mark_; ++i) {
+      const std::uint64_t id = self->young_[i];
+      if (Block* block = self->table_->FindLive(id)) visit(id, *block);
+    }
+  } else {
+    self->table_->ForEachLive(visit);
+  }
+}
+
+Addr GcMutator::Use(std::uint64_t id, std::string* why) {
+  Block* block = table_->FindLive(id);
+  if (block == nullptr) {
+    if (std::optional<std::uint64_t> at = table_->FreedAt(id)) {
+      *why = absl::StrCat("id ", id, " was reclaimed by the collection that ended at event ", *at,
+                          ": a collector bug, or a trace that names an unreachable object "
+                          "(check it with workbench validate)");
+    } else {
+      *why = absl::StrCat("id ", id, " was never allocated");
+    }
+    return 0;
+  }
+  gc_->BeforeUse(block->address());
+  return reinterpret_cast<Addr>(block->p());
+}
+
+template <typename F>
+absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
+  if (!gc_->Collecting()) young_mark_ = young_.size();  // A collection may start here.
+  collecting_index_ = index;
+  const double start = Now();
+  bool collected = false;
+  const bool was_collecting = gc_->Collecting();
+  absl::Status status = collect(&collected);
+  const double end = Now();
+  if (collected || was_collecting || gc_->Collecting()) {
+    pauses_.emplace_back(start - clock_origin_, end - start);
+    metrics_.gc_seconds += end - start;
+  }
+  if (!status.ok()) return status;
+  return collected ? AfterCollection(index) : absl::OkStatus();
+}
+
+absl::Status GcMutator::AfterCollection(std::uint64_t index) {
+  ++metrics_.collections;
+  young_.erase(young_.begin(), young_.begin() + static_cast<std::ptrdiff_t>(young_mark_));
+  young_mark_ = 0;
+  std::uint64_t survivors = 0;
+  for (const auto& [name, value] : gc_->GcCounters()) {
+    if (name == "heap bytes") survivors = value;
+  }
+  occupancy_ = survivors;
+  metrics_.peak_survivors = std::max(metrics_.peak_survivors, survivors);
+  return verify_ ? Verify(index) : absl::OkStatus();
+}
+
+absl::Status GcMutator::Alloc(const Event& e, std::uint64_t index) {
+  if (e.size < e.slots * 8) {
+    return TraceError(absl::StrCat("ALLOC of id ", e.id, " with ", e.slots, " slots needs ",
+                                   e.slots * 8, " bytes but has size ", e.size));
+  }
+  if (e.slots > ObjectFormat::kMaxSlots || e.size > ObjectFormat::kMaxSize) {
+    return TraceError(absl::StrCat("ALLOC of id ", e.id, ": at most ", ObjectFormat::kMaxSlots,
+                                   " slots and ", ObjectFormat::kMaxSize, " bytes"));
+  }
+  if (table_->FindLive(e.id) != nullptr) {
+    return TraceError(absl::StrCat("allocation of id ", e.id, ", which is already live"));
+  }
+  // The register lets go of the last object; the collector may run.
+  register_ = 0;
+  register_id_ = 0;
+  if (absl::Status s = Pause(index, [&](bool* collected) { return gc_->Poll(collected); });
+      !s.ok()) {
+    return s;
+  }
+  const std::uint64_t payload = e.size - e.slots * 8;
+  const std::size_t bytes = ObjectFormat::ObjectSize(e.slots, payload);
+  const Addr obj = gc_->AllocateObject(bytes);
+  if (obj == 0) return absl::ResourceExhaustedError(gc_->FailureReason());
+  ObjectFormat::Init(obj, e.id, bytes, e.slots);
+  if (verify_) {
+    FillPattern(reinterpret_cast<void*>(ObjectFormat::PayloadStart(obj)), payload, e.id);
+    graph_[e.id].assign(e.slots, 0);
+    payload_[e.id] = payload;
+  }
+  Block* slot = table_->Insert(e.id);
+  *slot = Block(reinterpret_cast<void*>(obj), e.size, ObjectFormat::kAlignment);
+  young_.push_back(e.id);
+  register_ = obj;
+  register_id_ = e.id;
+  occupancy_ += bytes;
+  return absl::OkStatus();
+}
+
+absl::Status GcMutator::Store(const Event& e, std::uint64_t) {
+  std::string why;
+  Addr src = Use(e.id, &why);
+  if (src == 0) return TraceError(absl::StrCat("STORE into ", why));
+  if (e.size >= ObjectFormat::Slots(src)) {
+    return TraceError(absl::StrCat("STORE into slot ", e.size, " of id ", e.id, ", which has ",
+                                   ObjectFormat::Slots(src), " slots"));
+  }
+  Addr target = 0;
+  if (e.new_id != 0) {
+    target = Use(e.new_id, &why);
+    if (target == 0) return TraceError(absl::StrCat("STORE of ", why));
+    src = reinterpret_cast<Addr>(table_->FindLive(e.id)->p());  // In case it moved.
+  }
+  *ObjectFormat::Slot(src, e.size) = target;
+  gc_->NoteStore(src, target);
+  if (verify_) graph_[e.id][e.size] = e.new_id;
+  return absl::OkStatus();
+}
+
+absl::Status GcMutator::RootAdd(const Event& e, std::uint64_t) {
+  std::string why;
+  const Addr obj = Use(e.id, &why);
+  if (obj == 0) return TraceError(absl::StrCat("ROOT_ADD of ", why));
+  Root& root = roots_[e.id];
+  root.addr = obj;
+  ++root.count;
+  return absl::OkStatus();
+}
+
+absl::Status GcMutator::RootRemove(const Event& e, std::uint64_t) {
+  auto it = roots_.find(e.id);
+  if (it == roots_.end()) {
+    return TraceError(absl::StrCat("ROOT_REMOVE of id ", e.id, ", which is not a root"));
+  }
+  if (--it->second.count == 0) roots_.erase(it);
+  return absl::OkStatus();
+}
+
+absl::Status GcMutator::Collect(std::uint64_t index) {
+  return Pause(index, [&](bool* collected) {
+    absl::Status s = gc_->Collect(/*full=*/true);
+    *collected = s.ok();
+    return s;
+  });
+}
+
+absl::Status GcMutator::Verify(std::uint64_t index) {
+  const auto bug = [&](const std::string& what) {
+    return absl::DataLossError(absl::StrCat("event ", index, ": after a collection of ",
+                                            gc_->name(), ": ", what, " (a collector bug)"));
+  };
+  if (absl::Status s = gc_->Check(); !s.ok()) return bug(std::string(s.message()));
+  // The heap, traversed from the roots...
+  std::vector<Addr> stack;
+  for (const auto& [id, root] : roots_) stack.push_back(root.addr);
+  if (register_ != 0) stack.push_back(register_);
+  Map<std::uint64_t, bool> reached;
+  while (!stack.empty()) {
+    const Addr obj = stack.back();
+    stack.pop_back();
+    if (!gc_->IsValidObject(obj)) {
+      return bug(absl::StrCat("a reference to 0x", absl::Hex(obj),
+                              ", which is not an object the collector holds"));
+    }
+    const std::uint64_t id = ObjectFormat::Id(obj);
+    const Block* block = table_->FindLive(id);
+    if (block == nullptr || reinterpret_cast<Addr>(block->p()) != obj) {
+      return bug(absl::StrCat("the object at 0x", absl::Hex(obj), " has id ", id,
+                              ", which the id table does not map there"));
+    }
+    if (!reached.try_emplace(id, true).second) continue;
+    auto node = graph_.find(id);
+    if (node == graph_.end() || ObjectFormat::Slots(obj) != node->second.size()) {
+      return bug(absl::StrCat("id ", id, " has ", ObjectFormat::Slots(obj), " slots"));
+    }
+    for (std::size_t s = 0; s < node->second.size(); ++s) {
+      const Addr target = *ObjectFormat::Slot(obj, s);
+      const std::uint64_t want = node->second[s];
+      if ((target == 0) != (want == 0) || (target != 0 && ObjectFormat::Id(target) != want)) {
+        return bug(absl::StrCat("slot ", s, " of id ", id, " refers to id ",
+                                target == 0 ? 0 : ObjectFormat::Id(target), ", expected ", want));
+      }
+      if (target != 0) stack.push_back(target);
+    }
+    const std::uint64_t payload = payload_[id];
+    const std::uint64_t at = PatternMismatch(
+        reinterpret_cast<const void*>(ObjectFormat::PayloadStart(obj)), payload, id);
+    if (at != payload) return bug(absl::StrCat("the payload of id ", id, " changed at ", at));
+  }
+  // ...reaches exactly what the trace's own graph reaches.
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, root] : roots_) ids.push_back(id);
+  if (register_id_ != 0) ids.push_back(register_id_);
+  Map<std::uint64_t, bool> expected;
+  while (!ids.empty()) {
+    const std::uint64_t id = ids.back();
+    ids.pop_back();
+    if (!expected.try_emplace(id, true).second) continue;
+    if (!reached.contains(id)) {
+      return bug(absl::StrCat("id ", id, " is reachable in the trace but not in the heap"));
+    }
+    for (std::uint64_t t : graph_[id]) {
+      if (t != 0) ids.push_back(t);
+    }
+  }
+  if (expected.size() != reached.size()) {
+    return bug(absl::StrCat(reached.size(), " objects reachable in the heap, ", expected.size(),
+                            " in the trace"));
+  }
+  return absl::OkStatus();
+}
+
+GcMetrics GcMutator::Metrics() const {
+  GcMetrics m = metrics_;
+  std::vector<std::pair<double, double>> pauses(pauses_.begin(), pauses_.end());
+  m.pauses = pauses.size();
+  std::vector<double> lengths;
+  for (const auto& [start, length] : pauses) lengths.push_back(length);
+  std::sort(lengths.begin(), lengths.end());
+  if (!lengths.empty()) {
+    m.max_pause = lengths.back();
+    m.p99_pause = lengths[std::min(lengths.size() - 1, lengths.size() * 99 / 100)];
+  }
+  const double total = Now() - clock_origin_;
+  m.mmu_10ms = Mmu(pauses, total, 0.010);
+  m.mmu_50ms = Mmu(pauses, total, 0.050);
+  return m;
+}
+
+}  // namespace replay

@@ -1,0 +1,62 @@
+// A subject that collects garbage: objects are allocated in the engine's
+// object format (core/gc/object_format.h) and die by becoming unreachable
+// from the roots the engine registers with it. The engine drives it with the
+// GC events of a trace (STORE, ROOT_ADD, ROOT_REMOVE, COLLECT) and tells it
+// where it may collect (Poll, between events).
+#ifndef REPLAY_GC_SUBJECT_H_
+#define REPLAY_GC_SUBJECT_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/base/address.h"
+#include "core/gc/roots.h"
+#include "replay/subject.h"
+
+namespace replay {
+
+class GcSubject : public Subject {
+ public:
+  // A GC trace frees nothing: the manual interface is refused.
+  void* Allocate(std::size_t, std::size_t) final { return nullptr; }
+  void Free(void*, std::size_t, std::size_t) final {}
+  GcSubject* AsGc() final { return this; }
+
+  // Where the engine registers its roots (strong) and id table (weak).
+  virtual core::gc::Roots& roots() = 0;
+
+  // A safe point before an allocation: start, step or finish a collection
+  // as the policy decides. Sets *collected when a collection finished.
+  virtual absl::Status Poll(bool* collected) = 0;
+  // A whole collection now (COLLECT events ask for a full one).
+  virtual absl::Status Collect(bool full) = 0;
+  // Whether a collection is under way (incremental).
+  virtual bool Collecting() const = 0;
+  // Whether the collection under way, or the last one, condemned only
+  // objects allocated since the one before (so only their ids can die).
+  virtual bool YoungOnly() const = 0;
+
+  // A new object of `bytes` (a multiple of 16), or 0 (see FailureReason).
+  virtual core::Addr AllocateObject(std::size_t bytes) = 0;
+  // The write barrier: `target` was stored into a slot of `obj`.
+  virtual void NoteStore(core::Addr obj, core::Addr target) = 0;
+  // The read barrier: the engine is about to use the reference in *ref
+  // (from its weak id table).
+  virtual void BeforeUse(core::Addr* ref) = 0;
+  // Whether `a` is an object address the collector holds and has not
+  // condemned or freed (for the verifier).
+  virtual bool IsValidObject(core::Addr a) const = 0;
+
+  // Collection counters for the report, e.g. {"copied", bytes}.
+  virtual std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const = 0;
+
+ protected:
+  using Subject::Subject;
+};
+
+}  // namespace replay
+
+#endif  // REPLAY_GC_SUBJECT_H_
