@@ -1,5 +1,6 @@
 #include "tools/cli/replay_command.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/flags/flag.h"
@@ -17,7 +18,8 @@ ABSL_FLAG(std::string, policy, "",
           "node-slice-classes(...), each also taking arena=vm|client, client_size=, "
           "commit_limit=, grain=, chunk=, mlworks=, arena_spare=; a system allocator: glibc, "
           "jemalloc, mimalloc, tcmalloc (each also lib=PATH), preloaded into its replay "
-          "process; or null (the engine alone). Repeat for compare.");
+          "process; amc(chain=8m,36m;segment=64k;large=32k;incremental=false;budget=256k) for GC "
+          "traces; or null (the engine alone). Repeat for compare.");
 ABSL_FLAG(bool, verify, false,
           "Fill every block with an id-derived pattern and check it on free and realloc; also "
           "check the subject's invariants at the end.");
@@ -60,8 +62,6 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
   options.verify = absl::GetFlag(FLAGS_verify);
   options.lenient = absl::GetFlag(FLAGS_lenient);
 
-  Table table({"policy", "events", "ns/event", "peak live", "peak footprint", "frag at peak",
-               "frag peak/peak", "final footprint", "skipped", "status"});
   int exit_code = 0;
   std::vector<replay::PolicyRun> runs;
   for (const std::string& policy : policies) {
@@ -83,12 +83,44 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
     if (r.skipped > r.skipped_examples.size()) {
       err << "  ... and " << r.skipped - r.skipped_examples.size() << " more skipped\n";
     }
-    table.AddRow({policy, absl::StrCat(r.events), absl::StrFormat("%.1f", r.ns_per_event()),
-                  absl::StrCat(r.peak_live), absl::StrCat(r.peak_footprint),
-                  Fragmentation(r, r.fragmentation_at_peak()),
-                  Fragmentation(r, r.peak_to_peak_fragmentation()),
-                  absl::StrCat(r.final_footprint), absl::StrCat(r.skipped),
-                  run.status.ok() ? "ok" : "failed"});
+  }
+  // Collectors add their columns; manual policies alone keep the table narrow.
+  const bool gc = std::any_of(runs.begin(), runs.end(), [](const replay::PolicyRun& run) {
+    return run.result.collections > 0;
+  });
+  std::vector<std::string> columns = {"policy",         "events",         "ns/event",
+                                      "peak live",      "peak footprint", "frag at peak",
+                                      "frag peak/peak", "final footprint"};
+  if (gc) {
+    for (const char* c :
+         {"collections", "gc %", "max pause ms", "p99 pause ms", "MMU 10ms", "MMU 50ms"}) {
+      columns.push_back(c);
+    }
+  }
+  columns.push_back("skipped");
+  columns.push_back("status");
+  Table table(columns);
+  for (const replay::PolicyRun& run : runs) {
+    const replay::ReplayResult& r = run.result;
+    std::vector<std::string> row = {run.policy,
+                                    absl::StrCat(r.events),
+                                    absl::StrFormat("%.1f", r.ns_per_event()),
+                                    absl::StrCat(r.peak_live),
+                                    absl::StrCat(r.peak_footprint),
+                                    Fragmentation(r, r.fragmentation_at_peak()),
+                                    Fragmentation(r, r.peak_to_peak_fragmentation()),
+                                    absl::StrCat(r.final_footprint)};
+    if (gc) {
+      row.push_back(absl::StrCat(r.collections));
+      row.push_back(absl::StrFormat("%.1f", r.seconds > 0 ? 100 * r.gc_seconds / r.seconds : 0));
+      row.push_back(absl::StrFormat("%.3f", 1e3 * r.max_pause));
+      row.push_back(absl::StrFormat("%.3f", 1e3 * r.p99_pause));
+      row.push_back(absl::StrFormat("%.3f", r.mmu_10ms));
+      row.push_back(absl::StrFormat("%.3f", r.mmu_50ms));
+    }
+    row.push_back(absl::StrCat(r.skipped));
+    row.push_back(run.status.ok() ? "ok" : "failed");
+    table.AddRow(row);
   }
   table.Write(out, *format);
   for (const auto& [path, file_format] :
