@@ -1,20 +1,122 @@
 #include "replay/gc_subjects.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "core/gc/object_format.h"
 #include "core/pools/amc.h"
+#include "core/pools/ams.h"
 #include "replay/gc_subject.h"
 #include "replay/subject_arena.h"
 
 namespace replay {
 namespace {
 
-class AmcSubject final : public GcSubject {
+// What every subject over one of the core's collecting pools shares: the
+// arena, the object format, the roots, polling for collections (stop the
+// world, or incremental steps of `budget` bytes), footprint and checks.
+class CollectorSubject : public GcSubject {
+ public:
+  core::gc::Roots& roots() override { return roots_; }
+
+  absl::Status Poll(bool* collected) override {
+    *collected = false;
+    core::Res res = core::Res::kOk;
+    if (!incremental_) {
+      if (!NeedsCollection()) return absl::OkStatus();
+      res = CollectNow(false);
+      *collected = res == core::Res::kOk;
+    } else {
+      if (!Collecting()) {
+        if (!NeedsCollection()) return absl::OkStatus();
+        res = Start();
+      }
+      if (res == core::Res::kOk) res = StepBy(budget_, collected);
+    }
+    return Checked(res);
+  }
+  absl::Status Collect(bool full) override { return Checked(CollectNow(full)); }
+
+  core::Addr AllocateObject(std::size_t bytes) override {
+    void* p;
+    const core::Res res = pool()->Alloc(bytes, &p);
+    if (res != core::Res::kOk) {
+      failure_ = absl::StrCat("allocating an object of ", bytes, " bytes: ", core::ResMessage(res));
+      return 0;
+    }
+    return core::ToAddr(p);
+  }
+
+  std::string FailureReason() const override { return failure_; }
+  std::size_t Footprint() const override { return arena_.observer.committed(); }
+  std::size_t PeakFootprint() const override { return arena_.observer.peak(); }
+  std::vector<std::pair<std::string, std::uint64_t>> Counters() const override {
+    return GcCounters();
+  }
+  absl::Status Check() const override {
+    core::CheckResult check = arena_.arena->Check();
+    if (check.ok) check = pool()->Check();
+    if (check.ok) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat(name(), ": ", check.what));
+  }
+
+ protected:
+  CollectorSubject(const PolicySpec& spec) : GcSubject(spec.text) {}
+
+  // Reads incremental= and budget=, and makes the arena.
+  absl::Status Setup(const PolicySpec& spec) {
+    absl::StatusOr<bool> incremental = spec.GetBool("incremental", false);
+    absl::StatusOr<std::uint64_t> budget = spec.GetSize("budget", 256 << 10);
+    if (!incremental.ok()) return incremental.status();
+    if (!budget.ok()) return budget.status();
+    if (*budget == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("policy '", spec.text, "': budget=0"));
+    }
+    incremental_ = *incremental;
+    budget_ = *budget;
+    return MakeSubjectArena(spec, &arena_);
+  }
+
+  bool OwnsLiveGrain(core::Addr a, const core::Pool& pool) const {
+    core::GrainInfo grain;
+    return arena_.arena->Lookup(a, &grain) && grain.pool_id == pool.id() &&
+           grain.type != core::SegmentType::kFromSpace;
+  }
+
+  virtual const core::Pool* pool() const = 0;
+  core::Pool* pool() { return const_cast<core::Pool*>(std::as_const(*this).pool()); }
+  virtual bool NeedsCollection() const = 0;
+  virtual core::Res Start() = 0;
+  virtual core::Res StepBy(std::size_t budget, bool* done) = 0;
+  virtual core::Res CollectNow(bool full) = 0;
+
+  SubjectArena arena_;
+  core::gc::ObjectFormat format_;
+  core::gc::Roots roots_;
+
+ private:
+  absl::Status Checked(core::Res res) {
+    if (res == core::Res::kOk) return absl::OkStatus();
+    return absl::ResourceExhaustedError(
+        absl::StrCat(name(), ": the collection failed: ", core::ResMessage(res)));
+  }
+
+  bool incremental_ = false;
+  std::size_t budget_ = 0;
+  std::string failure_;
+};
+
+const std::vector<std::string> kCollectorKeys = {"incremental", "budget"};
+
+std::vector<std::string> Keys(std::vector<std::string> own) {
+  own.insert(own.end(), kCollectorKeys.begin(), kCollectorKeys.end());
+  return WithArenaKeys(std::move(own));
+}
+
+class AmcSubject final : public CollectorSubject {
  public:
   static absl::StatusOr<std::unique_ptr<Subject>> Make(const PolicySpec& spec) {
-    if (absl::Status s = spec.CheckKnownKeys(
-            WithArenaKeys({"chain", "segment", "large", "incremental", "budget"}));
-        !s.ok()) {
+    if (absl::Status s = spec.CheckKnownKeys(Keys({"chain", "segment", "large"})); !s.ok()) {
       return s;
     }
     core::AmcOptions options;
@@ -23,79 +125,37 @@ class AmcSubject final : public GcSubject {
     absl::StatusOr<std::vector<std::uint64_t>> chain = spec.GetSizeList("chain", default_chain);
     absl::StatusOr<std::uint64_t> segment = spec.GetSize("segment", options.segment_size);
     absl::StatusOr<std::uint64_t> large = spec.GetSize("large", options.large_size);
-    absl::StatusOr<bool> incremental = spec.GetBool("incremental", false);
-    absl::StatusOr<std::uint64_t> budget = spec.GetSize("budget", 256 << 10);
-    for (const absl::Status& s : {chain.status(), segment.status(), large.status(),
-                                  incremental.status(), budget.status()}) {
+    for (const absl::Status& s : {chain.status(), segment.status(), large.status()}) {
       if (!s.ok()) return s;
     }
     options.chain.clear();
-    // MPS's default mortalities for the first two, then the last again.
+    // MPS's default mortalities for the first two generations, then the last again.
     const double mortality[] = {0.85, 0.45};
     for (std::size_t i = 0; i < chain->size(); ++i) {
       options.chain.push_back({(*chain)[i], mortality[std::min<std::size_t>(i, 1)]});
     }
     options.segment_size = *segment;
     options.large_size = *large;
-    std::unique_ptr<AmcSubject> subject(new AmcSubject(spec, *incremental, *budget));
-    if (absl::Status s = MakeSubjectArena(spec, &subject->arena_); !s.ok()) return s;
-    if (options.chain.empty() || *budget == 0 ||
+    std::unique_ptr<AmcSubject> subject(new AmcSubject(spec));
+    if (absl::Status s = subject->Setup(spec); !s.ok()) return s;
+    if (options.chain.empty() ||
         core::Amc::Create(subject->arena_.arena.get(), &subject->format_, &subject->roots_, options,
                           &subject->pool_) != core::Res::kOk) {
       return absl::InvalidArgumentError(absl::StrCat(
           "policy '", spec.text,
-          "': expected a non-empty chain, budget > 0, and large <= segment, both multiples "
-          "of 16"));
+          "': expected a non-empty chain, and large <= segment, both multiples of 16"));
     }
     return std::unique_ptr<Subject>(std::move(subject));
   }
-
   ~AmcSubject() override { pool_.reset(); }
 
-  core::gc::Roots& roots() override { return roots_; }
-
-  absl::Status Poll(bool* collected) override {
-    *collected = false;
-    core::Res res = core::Res::kOk;
-    if (!incremental_) {
-      if (!pool_->NeedsCollection()) return absl::OkStatus();
-      res = pool_->Collect(false);
-      *collected = res == core::Res::kOk;
-    } else {
-      if (pool_->phase() == core::gc::Phase::kIdle) {
-        if (!pool_->NeedsCollection()) return absl::OkStatus();
-        res = pool_->StartCollection(false);
-      }
-      if (res == core::Res::kOk) res = pool_->Step(budget_, collected);
-    }
-    return Check(res);
-  }
-
-  absl::Status Collect(bool full) override { return Check(pool_->Collect(full)); }
   bool Collecting() const override { return pool_->phase() != core::gc::Phase::kIdle; }
   bool YoungOnly() const override { return pool_->condemned_generation() == 0; }
-
-  core::Addr AllocateObject(std::size_t bytes) override {
-    void* p;
-    const core::Res res = pool_->Alloc(bytes, &p);
-    if (res != core::Res::kOk) {
-      failure_ = absl::StrCat("allocating an object of ", bytes, " bytes: ", core::ResMessage(res));
-      return 0;
-    }
-    return core::ToAddr(p);
-  }
   void NoteStore(core::Addr obj, core::Addr target) override { pool_->NoteStore(obj, target); }
   void BeforeUse(core::Addr* ref) override { pool_->FixMutatorRef(ref); }
   bool IsValidObject(core::Addr a) const override {
-    core::GrainInfo grain;
-    return arena_.arena->Lookup(a, &grain) && grain.pool_id == pool_->id() &&
-           grain.type != core::SegmentType::kFromSpace && !pool_->IsCondemned(a);
+    return OwnsLiveGrain(a, *pool_) && !pool_->IsCondemned(a);
   }
-
-  std::string FailureReason() const override { return failure_; }
-  std::size_t Footprint() const override { return arena_.observer.committed(); }
-  std::size_t PeakFootprint() const override { return arena_.observer.peak(); }
-
   std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const override {
     const core::AmcStats& s = pool_->stats();
     std::vector<std::pair<std::string, std::uint64_t>> out = {
@@ -109,42 +169,82 @@ class AmcSubject final : public GcSubject {
     }
     return out;
   }
-  std::vector<std::pair<std::string, std::uint64_t>> Counters() const override {
-    return GcCounters();
-  }
 
-  absl::Status Check() const override {
-    core::CheckResult check = arena_.arena->Check();
-    if (check.ok) check = pool_->Check();
-    if (check.ok) return absl::OkStatus();
-    return absl::InternalError(absl::StrCat(name(), ": ", check.what));
+ private:
+  explicit AmcSubject(const PolicySpec& spec) : CollectorSubject(spec) {}
+  const core::Pool* pool() const override { return pool_.get(); }
+  bool NeedsCollection() const override { return pool_->NeedsCollection(); }
+  core::Res Start() override { return pool_->StartCollection(false); }
+  core::Res StepBy(std::size_t budget, bool* done) override { return pool_->Step(budget, done); }
+  core::Res CollectNow(bool full) override { return pool_->Collect(full); }
+
+  std::unique_ptr<core::Amc> pool_;
+};
+
+class AmsSubject final : public CollectorSubject {
+ public:
+  static absl::StatusOr<std::unique_ptr<Subject>> Make(const PolicySpec& spec) {
+    if (absl::Status s = spec.CheckKnownKeys(Keys({"segment", "max_class", "collect_after"}));
+        !s.ok()) {
+      return s;
+    }
+    core::AmsOptions options;
+    absl::StatusOr<std::uint64_t> segment = spec.GetSize("segment", options.segment_size);
+    absl::StatusOr<std::uint64_t> max_class = spec.GetSize("max_class", options.max_class);
+    absl::StatusOr<std::uint64_t> after = spec.GetSize("collect_after", options.collect_after);
+    for (const absl::Status& s : {segment.status(), max_class.status(), after.status()}) {
+      if (!s.ok()) return s;
+    }
+    options.segment_size = *segment;
+    options.max_class = *max_class;
+    options.collect_after = *after;
+    std::unique_ptr<AmsSubject> subject(new AmsSubject(spec));
+    if (absl::Status s = subject->Setup(spec); !s.ok()) return s;
+    if (core::Ams::Create(subject->arena_.arena.get(), &subject->format_, &subject->roots_, options,
+                          &subject->pool_) != core::Res::kOk) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("policy '", spec.text,
+                       "': expected max_class a multiple of 16 and segment >= max_class"));
+    }
+    return std::unique_ptr<Subject>(std::move(subject));
+  }
+  ~AmsSubject() override { pool_.reset(); }
+
+  bool Collecting() const override { return pool_->phase() != core::gc::Phase::kIdle; }
+  bool YoungOnly() const override { return false; }
+  void NoteStore(core::Addr obj, core::Addr target) override { pool_->NoteStore(obj, target); }
+  void BeforeUse(core::Addr* ref) override { pool_->FixMutatorRef(ref); }
+  bool IsValidObject(core::Addr a) const override {
+    return OwnsLiveGrain(a, *pool_) && pool_->IsObject(a);
+  }
+  std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const override {
+    const core::AmsStats& s = pool_->stats();
+    return {{"collections", s.collections},
+            {"marked", s.marked},
+            {"swept", s.swept},
+            {"reclaimed", s.reclaimed},
+            {"scanned", s.scanned},
+            {"heap bytes", pool_->allocated_bytes()}};
   }
 
  private:
-  AmcSubject(const PolicySpec& spec, bool incremental, std::uint64_t budget)
-      : GcSubject(spec.text), incremental_(incremental), budget_(budget) {}
+  explicit AmsSubject(const PolicySpec& spec) : CollectorSubject(spec) {}
+  const core::Pool* pool() const override { return pool_.get(); }
+  bool NeedsCollection() const override { return pool_->NeedsCollection(); }
+  core::Res Start() override { return pool_->StartCollection(); }
+  core::Res StepBy(std::size_t budget, bool* done) override { return pool_->Step(budget, done); }
+  core::Res CollectNow(bool) override { return pool_->Collect(); }
 
-  absl::Status Check(core::Res res) {
-    if (res == core::Res::kOk) return absl::OkStatus();
-    return absl::ResourceExhaustedError(
-        absl::StrCat(name(), ": the collection failed: ", core::ResMessage(res)));
-  }
-
-  const bool incremental_;
-  const std::size_t budget_;
-  std::string failure_;
-  SubjectArena arena_;
-  core::gc::ObjectFormat format_;
-  core::gc::Roots roots_;
-  std::unique_ptr<core::Amc> pool_;
+  std::unique_ptr<core::Ams> pool_;
 };
 
 }  // namespace
 
-bool IsGcPolicy(const std::string& name) { return name == "amc"; }
+bool IsGcPolicy(const std::string& name) { return name == "amc" || name == "ams"; }
 
 absl::StatusOr<std::unique_ptr<Subject>> MakeGcSubject(const PolicySpec& spec) {
   if (spec.name == "amc") return AmcSubject::Make(spec);
+  if (spec.name == "ams") return AmsSubject::Make(spec);
   return absl::InvalidArgumentError(absl::StrCat("unknown collector '", spec.name, "'"));
 }
 

