@@ -125,10 +125,10 @@ TEST(GcReplayTest, RandomTracesVerifyAfterEveryCollection) {
   const std::vector<Event> trace = RandomGcTrace(seed, 30000);
   for (const char* policy :
        {"amc(chain=64k,256k;segment=16k;large=8k)",
-        "amc(chain=64k,256k;segment=16k;large=8k;incremental=true;budget=2k)",
+        "amc(chain=64k,256k;segment=16k;large=8k;incremental=true;budget=64)",
         "amc(chain=32k;segment=16k;large=4k;arena=client;client_size=64m)",
         "ams(collect_after=64k;segment=16k;max_class=1024)",
-        "ams(collect_after=64k;segment=16k;max_class=1024;incremental=true;budget=1k)"}) {
+        "ams(collect_after=64k;segment=16k;max_class=1024;incremental=true;budget=64)"}) {
     SCOPED_TRACE(policy);
     ReplayResult r;
     absl::Status s = Replay(policy, trace, &r);
