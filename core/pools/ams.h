@@ -6,7 +6,7 @@
 // runs in steps: incremental marking keeps Dijkstra's invariant with a
 // write barrier (NoteStore shades the stored object) and shades what the
 // mutator takes from outside the roots (FixMutatorRef); objects allocated
-// during marking are black.
+// during marking are black. Design: core/pools/AMC.md.
 #ifndef CORE_POOLS_AMS_H_
 #define CORE_POOLS_AMS_H_
 
