@@ -150,6 +150,7 @@ absl::Status GcMutator::Alloc(const Event& e, std::uint64_t index) {
   // The register lets go of the last object; the collector may run.
   register_ = 0;
   register_id_ = 0;
+  gc_->NoteRegister(0);
   if (absl::Status s = Pause(index, [&](bool* collected) { return gc_->Poll(collected); });
       !s.ok()) {
     return s;
@@ -166,10 +167,23 @@ absl::Status GcMutator::Alloc(const Event& e, std::uint64_t index) {
   }
   Block* slot = table_->Insert(e.id);
   *slot = Block(reinterpret_cast<void*>(obj), e.size, ObjectFormat::kAlignment);
+  gc_->NoteAllocated(obj, table_->IsStable(e.id) ? slot->address() : nullptr);
   young_.push_back(e.id);
   register_ = obj;
   register_id_ = e.id;
+  gc_->NoteRegister(obj);
   occupancy_ += bytes;
+  // Collections the collector ran inside the allocation (Boehm).
+  std::vector<std::pair<double, double>> inside;
+  gc_->TakePauses(&inside);
+  for (const auto& [start, length] : inside) {
+    pauses_.emplace_back(start - clock_origin_, length);
+    metrics_.gc_seconds += length;
+  }
+  if (!inside.empty()) {
+    young_mark_ = young_.size();
+    return AfterCollection(index);
+  }
   return absl::OkStatus();
 }
 
@@ -200,6 +214,7 @@ absl::Status GcMutator::RootAdd(const Event& e, std::uint64_t) {
   Root& root = roots_[e.id];
   root.addr = obj;
   ++root.count;
+  gc_->NoteRoot(obj, true);
   return absl::OkStatus();
 }
 
@@ -208,6 +223,7 @@ absl::Status GcMutator::RootRemove(const Event& e, std::uint64_t) {
   if (it == roots_.end()) {
     return TraceError(absl::StrCat("ROOT_REMOVE of id ", e.id, ", which is not a root"));
   }
+  gc_->NoteRoot(it->second.addr, false);
   if (--it->second.count == 0) roots_.erase(it);
   return absl::OkStatus();
 }

@@ -50,6 +50,18 @@ class GcSubject : public Subject {
   // condemned or freed (for the verifier).
   virtual bool IsValidObject(core::Addr a) const = 0;
 
+  // For collectors that keep roots and weak references their own way
+  // (Boehm): the engine's roots changed, it allocated an object whose id-
+  // table slot is `table_slot`, and pauses it could not time itself (taken
+  // inside allocation): appended to *out as (start, length), in seconds of
+  // CLOCK_MONOTONIC.
+  virtual void NoteRoot(core::Addr obj, bool added) { (void)obj, (void)added; }
+  virtual void NoteRegister(core::Addr obj) { (void)obj; }
+  virtual void NoteAllocated(core::Addr obj, core::Addr* table_slot) {
+    (void)obj, (void)table_slot;
+  }
+  virtual void TakePauses(std::vector<std::pair<double, double>>* out) { (void)out; }
+
   // Collection counters for the report, e.g. {"copied", bytes}.
   virtual std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const = 0;
 

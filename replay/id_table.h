@@ -88,6 +88,10 @@ class IdTable {
     return it != sparse_.end() && it->second.live() ? &it->second : nullptr;
   }
 
+  // Whether the slot of `id` stays where it is for the table's life (dense
+  // ids), so that a collector may hold its address.
+  bool IsStable(std::uint64_t id) const { return id < dense_slots_; }
+
   // Starts loading the slot of `id`: the engine knows the ids of the next
   // events in its batch, and a slot of an old object is a cache miss.
   void Prefetch(std::uint64_t id) const {
