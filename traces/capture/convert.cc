@@ -1,0 +1,308 @@
+#include "traces/capture/convert.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "replay/event.h"
+#include "replay/trace_io.h"
+
+namespace capture {
+namespace {
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return bytes;
+}
+
+// Parses the header, executable and command line at the start of a raw log;
+// returns the offset of the first record.
+absl::StatusOr<std::size_t> ParseLogHeader(const std::string& path, const std::string& bytes,
+                                           RawLogInfo* info) {
+  if (bytes.size() < sizeof(RawLogHeader)) {
+    return absl::DataLossError(absl::StrCat(path, ": raw log of ", bytes.size(),
+                                            " bytes is shorter than its ", sizeof(RawLogHeader),
+                                            "-byte header"));
+  }
+  std::memcpy(&info->header, bytes.data(), sizeof(RawLogHeader));
+  const RawLogHeader& h = info->header;
+  if (h.magic != kRawLogMagic) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a librecord raw log (expected the magic WRAWLOG1)"));
+  }
+  const std::size_t records = sizeof(RawLogHeader) + std::size_t{h.exe_bytes} + h.cmdline_bytes;
+  if (bytes.size() < records) {
+    return absl::DataLossError(absl::StrCat(path, ": raw log ends inside its command line"));
+  }
+  info->exe = bytes.substr(sizeof(RawLogHeader), h.exe_bytes);
+  std::string cmdline = bytes.substr(sizeof(RawLogHeader) + h.exe_bytes, h.cmdline_bytes);
+  if (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
+  if (!cmdline.empty()) info->argv = absl::StrSplit(cmdline, '\0');
+  return records;
+}
+
+// The maps file librecord wrote next to a log: (start, end, offset, module).
+struct Mapping {
+  std::uint64_t start, end, offset;
+  std::string module;
+};
+
+std::vector<Mapping> ReadMaps(const std::string& log_path) {
+  std::vector<Mapping> maps;
+  std::string path = log_path;
+  path.replace(path.rfind(".log"), 4, ".maps");
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    // "start-end perms offset dev inode path"
+    std::istringstream fields(line);
+    std::string range, perms, offset, dev, inode, module;
+    fields >> range >> perms >> offset >> dev >> inode;
+    std::getline(fields >> std::ws, module);
+    const std::size_t dash = range.find('-');
+    Mapping m;
+    if (dash == std::string::npos || module.empty() || perms.find('x') == std::string::npos ||
+        !absl::SimpleHexAtoi(range.substr(0, dash), &m.start) ||
+        !absl::SimpleHexAtoi(range.substr(dash + 1), &m.end) ||
+        !absl::SimpleHexAtoi(offset, &m.offset)) {
+      continue;
+    }
+    m.module = module;
+    maps.push_back(m);
+  }
+  return maps;
+}
+
+std::string DescribeSite(std::uint64_t address, const std::vector<Mapping>& maps) {
+  for (const Mapping& m : maps) {
+    if (address >= m.start && address < m.end) {
+      return absl::StrCat(m.module, "+0x", absl::Hex(address - m.start + m.offset));
+    }
+  }
+  return absl::StrCat("0x", absl::Hex(address));
+}
+
+replay::Event ToEvent(const RawRecord& r) {
+  replay::Event e;
+  switch (r.kind) {
+    case RawKind::kAlloc:
+      e.kind = replay::EventKind::kAlloc;
+      e.id = r.new_id;
+      e.size = r.size;
+      e.flavour = static_cast<replay::Flavour>(r.flavour);
+      e.alignment = r.align_log2 == 0 ? 0 : std::uint64_t{1} << (r.align_log2 - 1);
+      break;
+    case RawKind::kFree:
+      e.kind = replay::EventKind::kFree;
+      e.id = r.id;
+      break;
+    case RawKind::kRealloc:
+    case RawKind::kUsableSize:
+      e.kind = replay::EventKind::kRealloc;
+      e.id = r.id;
+      e.new_id = r.new_id;
+      e.size = r.size;
+      break;
+  }
+  return e;
+}
+
+// Keeps the trace consistent: a free of a block never seen allocated is
+// left out (its id becomes 0), a realloc of one becomes its allocation.
+class Normaliser {
+ public:
+  explicit Normaliser(const std::string& path) : path_(path) {}
+
+  absl::Status Next(const RawRecord& r, replay::Event* out) {
+    if (r.kind == RawKind::kUsableSize) {
+      ++usable_size_calls_;
+      return absl::OkStatus();
+    }
+    replay::Event e = ToEvent(r);
+    if (e.kind != replay::EventKind::kAlloc) {
+      auto it = live_.find(e.id);
+      if (it == live_.end()) {
+        ++unknown_blocks_;
+        if (e.kind == replay::EventKind::kFree) {
+          *out = replay::Event{.kind = replay::EventKind::kFree};
+          return absl::OkStatus();
+        }
+        e = replay::Event{.kind = replay::EventKind::kAlloc,
+                          .flavour = replay::Flavour::kRealloc,
+                          .id = e.new_id,
+                          .size = e.size};
+      } else {
+        live_bytes_ -= it->second;
+        live_.erase(it);
+      }
+    }
+    if (e.kind != replay::EventKind::kFree) {
+      const std::uint64_t id = e.kind == replay::EventKind::kAlloc ? e.id : e.new_id;
+      if (!live_.try_emplace(id, e.size).second) {
+        return absl::InternalError(absl::StrCat(path_, ": record ", r.seq, ": id ", id,
+                                                " allocated twice (a librecord bug)"));
+      }
+      live_bytes_ += e.size;
+      peak_live_bytes_ = std::max(peak_live_bytes_, live_bytes_);
+    }
+    *out = e;
+    return absl::OkStatus();
+  }
+
+  std::uint64_t unknown_blocks() const { return unknown_blocks_; }
+  std::uint64_t usable_size_calls() const { return usable_size_calls_; }
+  std::uint64_t peak_live_bytes() const { return peak_live_bytes_; }
+
+ private:
+  const std::string& path_;
+  absl::flat_hash_map<std::uint64_t, std::uint64_t> live_;  // id -> size.
+  std::uint64_t live_bytes_ = 0;
+  std::uint64_t peak_live_bytes_ = 0;
+  std::uint64_t unknown_blocks_ = 0;
+  std::uint64_t usable_size_calls_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<RawLogInfo>> ListRawLogs(const std::string& dir) {
+  std::error_code error;
+  std::vector<RawLogInfo> logs;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("raw.", 0) != 0 || !name.ends_with(".log")) continue;
+    absl::StatusOr<std::string> bytes = ReadWholeFile(entry.path().string());
+    if (!bytes.ok()) return bytes.status();
+    RawLogInfo info;
+    info.path = entry.path().string();
+    if (absl::StatusOr<std::size_t> s = ParseLogHeader(info.path, *bytes, &info); !s.ok()) {
+      return s.status();
+    }
+    logs.push_back(std::move(info));
+  }
+  if (error) return absl::NotFoundError(absl::StrCat(dir, ": cannot list: ", error.message()));
+  std::sort(logs.begin(), logs.end(), [](const RawLogInfo& a, const RawLogInfo& b) {
+    return std::pair(a.header.pid, a.header.init_mono_ns) <
+           std::pair(b.header.pid, b.header.init_mono_ns);
+  });
+  return logs;
+}
+
+absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::string& out_path,
+                                           const ConvertOptions& options) {
+  absl::StatusOr<std::string> bytes = ReadWholeFile(log.path);
+  if (!bytes.ok()) return bytes.status();
+  RawLogInfo info;
+  absl::StatusOr<std::size_t> start = ParseLogHeader(log.path, *bytes, &info);
+  if (!start.ok()) return start.status();
+  // Records: each thread's flushes are in order, threads interleave; a
+  // stable sort by sequence number restores the one order of the process.
+  const std::size_t count = (bytes->size() - *start) / sizeof(RawRecord);
+  const bool truncated = (bytes->size() - *start) % sizeof(RawRecord) != 0;
+  std::vector<RawRecord> records(count);
+  std::memcpy(records.data(), bytes->data() + *start, count * sizeof(RawRecord));
+  bytes->clear();
+  bytes->shrink_to_fit();
+  std::sort(records.begin(), records.end(),
+            [](const RawRecord& a, const RawRecord& b) { return a.seq < b.seq; });
+
+  // Threads numbered 1, 2, ... in order of first event; the main thread
+  // (tid == pid) is "main".
+  std::map<std::uint32_t, std::uint32_t> thread_index;
+  std::vector<std::uint32_t> thread_tids;
+  auto ThreadOf = [&](std::uint32_t tid) {
+    auto [it, inserted] = thread_index.try_emplace(tid, thread_tids.size() + 1);
+    if (inserted) thread_tids.push_back(tid);
+    return it->second;
+  };
+  for (const RawRecord& r : records) ThreadOf(r.tid);
+  std::vector<Mapping> maps;
+  if (options.sites) maps = ReadMaps(log.path);
+  absl::flat_hash_map<std::uint64_t, std::uint32_t> site_index;
+  std::vector<std::uint64_t> site_addresses;
+
+  traces::TraceHeader header;
+  header.set_program(info.exe);
+  for (const std::string& arg : info.argv) header.add_command_line(arg);
+  header.set_capture_tool("workbench record");
+  header.set_capture_time_ns(info.header.init_real_ns);
+  header.set_page_size(info.header.page_size);
+  for (std::size_t i = 0; i < thread_tids.size(); ++i) {
+    traces::ThreadInfo* t = header.add_threads();
+    t->set_id(static_cast<std::uint32_t>(i + 1));
+    t->set_name(thread_tids[i] == info.header.pid ? std::string("main")
+                                                  : absl::StrCat("tid ", thread_tids[i]));
+  }
+  header.add_notes(absl::StrCat("pid ", info.header.pid, ", parent ", info.header.ppid,
+                                info.header.forked ? ", a fork child" : ""));
+
+  // Two passes over the records: the first finds the totals and sites that
+  // the header's notes name (the header is written first), the second writes.
+  TraceSummary summary;
+  summary.path = out_path;
+  summary.pid = info.header.pid;
+  summary.program = info.exe;
+  summary.threads = static_cast<std::uint32_t>(thread_tids.size());
+  auto normalise = [&](auto&& emit) -> absl::Status {
+    Normaliser normaliser(log.path);
+    replay::Event e;
+    for (const RawRecord& r : records) {
+      if (absl::Status s = normaliser.Next(r, &e); !s.ok()) return s;
+      if (r.kind == RawKind::kUsableSize || (r.kind == RawKind::kFree && e.id == 0)) continue;
+      e.thread = ThreadOf(r.tid);
+      e.time_ns = r.time_ns >= info.header.init_mono_ns ? r.time_ns - info.header.init_mono_ns : 0;
+      if (options.sites && r.site != 0) {
+        auto [it, inserted] = site_index.try_emplace(r.site, site_addresses.size() + 1);
+        if (inserted) site_addresses.push_back(r.site);
+        e.site = it->second;
+      }
+      if (absl::Status s = emit(e); !s.ok()) return s;
+    }
+    summary.unknown_blocks = normaliser.unknown_blocks();
+    summary.usable_size_calls = normaliser.usable_size_calls();
+    summary.peak_live_bytes = normaliser.peak_live_bytes();
+    return absl::OkStatus();
+  };
+  if (absl::Status s = normalise([](const replay::Event&) { return absl::OkStatus(); }); !s.ok()) {
+    return s;
+  }
+  if (summary.unknown_blocks != 0) {
+    header.add_notes(absl::StrCat(summary.unknown_blocks,
+                                  " frees or reallocs of blocks allocated before recording "
+                                  "(or by a fork parent): frees left out, reallocs made allocs"));
+  }
+  if (summary.usable_size_calls != 0) {
+    header.add_notes(absl::StrCat("malloc_usable_size calls: ", summary.usable_size_calls));
+  }
+  if (truncated) header.add_notes("the raw log ended inside a record (the process was killed?)");
+  for (std::size_t i = 0; i < site_addresses.size(); ++i) {
+    header.add_notes(absl::StrCat("site ", i + 1, ": ", DescribeSite(site_addresses[i], maps)));
+  }
+
+  absl::StatusOr<std::unique_ptr<replay::TraceWriter>> writer =
+      replay::TraceWriter::Open(out_path, header);
+  if (!writer.ok()) return writer.status();
+  absl::Status status = normalise([&](const replay::Event& e) {
+    ++summary.events;
+    summary.allocs += e.kind == replay::EventKind::kAlloc;
+    summary.frees += e.kind == replay::EventKind::kFree;
+    summary.reallocs += e.kind == replay::EventKind::kRealloc;
+    return (*writer)->Write(e);
+  });
+  if (!status.ok()) return status;
+  if (absl::Status s = (*writer)->Close(); !s.ok()) return s;
+  return summary;
+}
+
+}  // namespace capture
