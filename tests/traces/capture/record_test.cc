@@ -28,7 +28,7 @@ using replay_test::ReadTrace;
 using replay_test::TempPath;
 
 std::string Program(const std::string& name) {
-  return absl::StrCat(std::getenv("TEST_SRCDIR"), "/workbench/tests/traces/capture/", name);
+  return absl::StrCat(std::getenv("TEST_SRCDIR"), "/workbench/tests/traces/capture/", name, ".bin");
 }
 
 // Records `command` into a fresh trace; fails the test on any error.
@@ -80,7 +80,7 @@ TEST(RecordTest, EveryFunctionOnceWithItsSizeAndFlavour) {
   traces::TraceHeader header;
   const std::vector<Event> all = Events(result.traces[0].path, &header);
   EXPECT_EQ(header.capture_tool(), "workbench record");
-  EXPECT_THAT(header.program(), testing::EndsWith("every_function"));
+  EXPECT_THAT(header.program(), testing::EndsWith("every_function.bin"));
   EXPECT_EQ(header.page_size(), std::uint32_t(sysconf(_SC_PAGESIZE)));
   EXPECT_THAT(header.notes(), testing::Contains("malloc_usable_size calls: 1"));
   const std::vector<Event> events = ProgramEvents(all, 1001, 6030);
@@ -164,7 +164,7 @@ TEST(RecordTest, ReallocInPlaceKeepsTheIdAndAMoveGetsANewOne) {
   absl::StatusOr<RecordResult> result = RecordCommand(options);
   ASSERT_TRUE(result.ok()) << result.status();
   // `sh -c 'exec prog'`: the trace is of what the process finally became.
-  EXPECT_THAT(result->traces[0].program, testing::EndsWith("reallocs"));
+  EXPECT_THAT(result->traces[0].program, testing::EndsWith("reallocs.bin"));
   std::ifstream said(said_path);
   std::string first, second;
   said >> first >> second;
