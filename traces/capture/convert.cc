@@ -20,37 +20,45 @@
 namespace capture {
 namespace {
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+// Reads a raw log's header, executable and command line into *info and,
+// if `records` is not null, its records (a torn last record is dropped and
+// *torn set).
+absl::Status ReadLog(const std::string& path, RawLogInfo* info, std::vector<RawRecord>* records,
+                     bool* torn) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return bytes;
-}
-
-// Parses the header, executable and command line at the start of a raw log;
-// returns the offset of the first record.
-absl::StatusOr<std::size_t> ParseLogHeader(const std::string& path, const std::string& bytes,
-                                           RawLogInfo* info) {
-  if (bytes.size() < sizeof(RawLogHeader)) {
-    return absl::DataLossError(absl::StrCat(path, ": raw log of ", bytes.size(),
-                                            " bytes is shorter than its ", sizeof(RawLogHeader),
+  in.seekg(0, std::ios::end);
+  const std::uint64_t file_size = in.tellg();
+  in.seekg(0);
+  RawLogHeader& h = info->header;
+  if (!in.read(reinterpret_cast<char*>(&h), sizeof(h))) {
+    return absl::DataLossError(absl::StrCat(path, ": raw log of ", file_size,
+                                            " bytes is shorter than its ", sizeof(h),
                                             "-byte header"));
   }
-  std::memcpy(&info->header, bytes.data(), sizeof(RawLogHeader));
-  const RawLogHeader& h = info->header;
   if (h.magic != kRawLogMagic) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a librecord raw log (expected the magic WRAWLOG1)"));
   }
-  const std::size_t records = sizeof(RawLogHeader) + std::size_t{h.exe_bytes} + h.cmdline_bytes;
-  if (bytes.size() < records) {
+  const std::uint64_t start = sizeof(h) + std::uint64_t{h.exe_bytes} + h.cmdline_bytes;
+  if (file_size < start) {
     return absl::DataLossError(absl::StrCat(path, ": raw log ends inside its command line"));
   }
-  info->exe = bytes.substr(sizeof(RawLogHeader), h.exe_bytes);
-  std::string cmdline = bytes.substr(sizeof(RawLogHeader) + h.exe_bytes, h.cmdline_bytes);
+  info->path = path;
+  info->exe.resize(h.exe_bytes);
+  std::string cmdline(h.cmdline_bytes, '\0');
+  in.read(info->exe.data(), h.exe_bytes);
+  in.read(cmdline.data(), h.cmdline_bytes);
   if (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
+  info->argv.clear();
   if (!cmdline.empty()) info->argv = absl::StrSplit(cmdline, '\0');
-  return records;
+  if (records == nullptr) return absl::OkStatus();
+  records->resize((file_size - start) / sizeof(RawRecord));
+  *torn = (file_size - start) % sizeof(RawRecord) != 0;
+  if (!in.read(reinterpret_cast<char*>(records->data()), records->size() * sizeof(RawRecord))) {
+    return absl::DataLossError(absl::StrCat(path, ": cannot read the records"));
+  }
+  return absl::OkStatus();
 }
 
 // The maps file librecord wrote next to a log: (start, end, offset, module).
@@ -99,7 +107,7 @@ replay::Event ToEvent(const RawRecord& r) {
   switch (r.kind) {
     case RawKind::kAlloc:
       e.kind = replay::EventKind::kAlloc;
-      e.id = r.new_id;
+      e.id = r.seq;
       e.size = r.size;
       e.flavour = static_cast<replay::Flavour>(r.flavour);
       e.alignment = r.align_log2 == 0 ? 0 : std::uint64_t{1} << (r.align_log2 - 1);
@@ -110,13 +118,37 @@ replay::Event ToEvent(const RawRecord& r) {
       break;
     case RawKind::kRealloc:
     case RawKind::kUsableSize:
+    case RawKind::kClock:
       e.kind = replay::EventKind::kRealloc;
       e.id = r.id;
-      e.new_id = r.new_id;
+      e.new_id = r.moved ? r.seq : r.id;
       e.size = r.size;
       break;
   }
   return e;
+}
+
+// Maps the record clock to ns since the image started: a straight line
+// through the earliest and latest calibration points.
+struct TickClock {
+  std::uint64_t init_ticks;
+  long double ns_per_tick;
+  std::uint64_t Ns(std::uint64_t ticks) const {
+    return ticks <= init_ticks ? 0 : std::uint64_t((ticks - init_ticks) * ns_per_tick);
+  }
+};
+
+TickClock Calibrate(const RawLogHeader& header, const std::vector<RawRecord>& records) {
+  std::uint64_t first_ticks = header.init_ticks, first_ns = header.init_mono_ns;
+  std::uint64_t last_ticks = first_ticks, last_ns = first_ns;
+  for (const RawRecord& r : records) {
+    if (r.kind != RawKind::kClock || r.size <= last_ticks || r.ticks < last_ns) continue;
+    last_ticks = r.size;
+    last_ns = r.ticks;
+  }
+  const long double rate =
+      last_ticks > first_ticks ? (long double)(last_ns - first_ns) / (last_ticks - first_ticks) : 0;
+  return TickClock{header.init_ticks, rate};
 }
 
 // Keeps the trace consistent: a free of a block never seen allocated is
@@ -126,8 +158,8 @@ class Normaliser {
   explicit Normaliser(const std::string& path) : path_(path) {}
 
   absl::Status Next(const RawRecord& r, replay::Event* out) {
-    if (r.kind == RawKind::kUsableSize) {
-      ++usable_size_calls_;
+    if (r.kind == RawKind::kUsableSize || r.kind == RawKind::kClock) {
+      usable_size_calls_ += r.kind == RawKind::kUsableSize;
       return absl::OkStatus();
     }
     replay::Event e = ToEvent(r);
@@ -182,12 +214,9 @@ absl::StatusOr<std::vector<RawLogInfo>> ListRawLogs(const std::string& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("raw.", 0) != 0 || !name.ends_with(".log")) continue;
-    absl::StatusOr<std::string> bytes = ReadWholeFile(entry.path().string());
-    if (!bytes.ok()) return bytes.status();
     RawLogInfo info;
-    info.path = entry.path().string();
-    if (absl::StatusOr<std::size_t> s = ParseLogHeader(info.path, *bytes, &info); !s.ok()) {
-      return s.status();
+    if (absl::Status s = ReadLog(entry.path().string(), &info, nullptr, nullptr); !s.ok()) {
+      return s;
     }
     logs.push_back(std::move(info));
   }
@@ -201,21 +230,19 @@ absl::StatusOr<std::vector<RawLogInfo>> ListRawLogs(const std::string& dir) {
 
 absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::string& out_path,
                                            const ConvertOptions& options) {
-  absl::StatusOr<std::string> bytes = ReadWholeFile(log.path);
-  if (!bytes.ok()) return bytes.status();
   RawLogInfo info;
-  absl::StatusOr<std::size_t> start = ParseLogHeader(log.path, *bytes, &info);
-  if (!start.ok()) return start.status();
-  // Records: each thread's flushes are in order, threads interleave; a
-  // stable sort by sequence number restores the one order of the process.
-  const std::size_t count = (bytes->size() - *start) / sizeof(RawRecord);
-  const bool truncated = (bytes->size() - *start) % sizeof(RawRecord) != 0;
-  std::vector<RawRecord> records(count);
-  std::memcpy(records.data(), bytes->data() + *start, count * sizeof(RawRecord));
-  bytes->clear();
-  bytes->shrink_to_fit();
-  std::sort(records.begin(), records.end(),
-            [](const RawRecord& a, const RawRecord& b) { return a.seq < b.seq; });
+  std::vector<RawRecord> records;
+  bool truncated = false;
+  if (absl::Status s = ReadLog(log.path, &info, &records, &truncated); !s.ok()) return s;
+  // Each thread's flushes are in order and threads interleave; sorting by
+  // sequence number restores the one order of the process (already sorted
+  // when one thread did everything).
+  const TickClock clock = Calibrate(info.header, records);
+  std::erase_if(records, [](const RawRecord& r) { return r.kind == RawKind::kClock; });
+  auto by_seq = [](const RawRecord& a, const RawRecord& b) { return a.seq < b.seq; };
+  if (!std::is_sorted(records.begin(), records.end(), by_seq)) {
+    std::sort(records.begin(), records.end(), by_seq);
+  }
 
   // Threads numbered 1, 2, ... in order of first event; the main thread
   // (tid == pid) is "main".
@@ -261,7 +288,7 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
       if (absl::Status s = normaliser.Next(r, &e); !s.ok()) return s;
       if (r.kind == RawKind::kUsableSize || (r.kind == RawKind::kFree && e.id == 0)) continue;
       e.thread = ThreadOf(r.tid);
-      e.time_ns = r.time_ns >= info.header.init_mono_ns ? r.time_ns - info.header.init_mono_ns : 0;
+      e.time_ns = clock.Ns(r.ticks);
       if (options.sites && r.site != 0) {
         auto [it, inserted] = site_index.try_emplace(r.site, site_addresses.size() + 1);
         if (inserted) site_addresses.push_back(r.site);

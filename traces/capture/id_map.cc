@@ -5,7 +5,8 @@
 namespace capture {
 namespace {
 
-constexpr std::size_t kInitialCapacity = 1024;
+// Small: a program with a small heap keeps all 256 shards in cache.
+constexpr std::size_t kInitialCapacity = 64;
 
 template <typename T>
 T* MapZeroed(std::size_t count) {

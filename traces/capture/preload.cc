@@ -12,6 +12,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #include <atomic>
 #include <cerrno>
@@ -108,19 +111,23 @@ int g_fd = -1;  // The raw log, opened on the first flush.
 SpinLock g_fd_lock;
 std::uint64_t g_init_mono_ns = 0;
 std::uint64_t g_init_real_ns = 0;
+std::uint64_t g_init_ticks = 0;
 std::atomic<std::uint64_t> g_seq{1};
 IdMap g_map;
 char g_dir[1024];
 pthread_key_t g_thread_key;
 bool g_have_key = false;
 
-// Each thread appends to its own buffer; the lock is only ever contended by
-// the exit, signal and fork paths that flush every buffer.
+// Each thread appends to its own buffer without a lock: only the owner
+// writes records and `used`. Flushes (by the owner when full, and by the
+// exit and signal paths for every thread) hold `lock` and write the records
+// from `flushed` to `used`; only the owner's flush resets both to 0.
 constexpr std::uint32_t kBufferRecords = 2048;
 struct ThreadBuffer {
   SpinLock lock;
   std::atomic<bool> owned{false};
-  std::uint32_t used = 0;
+  std::atomic<std::uint32_t> used{0};
+  std::uint32_t flushed = 0;
   ThreadBuffer* next = nullptr;
   RawRecord records[kBufferRecords];
 };
@@ -129,12 +136,23 @@ SpinLock g_buffers_lock;
 
 TLS ThreadBuffer* t_buffer;
 TLS std::uint32_t t_tid;
-TLS bool t_busy;  // Inside a hook's own work: pass everything through.
+TLS bool t_busy;              // Inside a hook's own work: pass everything through.
+TLS std::uint64_t t_records;  // Records this thread made.
+TLS std::uint64_t t_ticks;    // The clock when last read.
 
 std::uint64_t Now(clockid_t clock) {
   timespec ts;
   clock_gettime(clock, &ts);
   return std::uint64_t(ts.tv_sec) * 1000000000u + std::uint64_t(ts.tv_nsec);
+}
+
+// The record clock (raw_log.h): cheap, and calibrated at every flush.
+inline std::uint64_t Ticks() {
+#if defined(__x86_64__)
+  return __rdtsc();
+#else
+  return Now(CLOCK_MONOTONIC);
+#endif
 }
 
 // Decimal digits of v at *p, advancing it.
@@ -212,23 +230,37 @@ void OpenLogLocked() {
   header.exe_bytes = exe_bytes > 0 ? std::uint32_t(exe_bytes) : 0;
   header.cmdline_bytes = std::uint32_t(ReadFile("/proc/self/cmdline", cmdline, sizeof(cmdline)));
   header.forked = g_forked ? 1 : 0;
+  header.init_ticks = g_init_ticks;
   WriteAll(g_fd, &header, sizeof(header));
   WriteAll(g_fd, exe, header.exe_bytes);
   WriteAll(g_fd, cmdline, header.cmdline_bytes);
   errno = saved_errno;
 }
 
-// Writes a buffer's records to the log. Caller holds buffer->lock.
-void FlushLocked(ThreadBuffer* buffer) {
-  if (buffer->used == 0) return;
+// Writes a buffer's unwritten records to the log; the owner (`reset`) then
+// starts the buffer again. Caller holds buffer->lock.
+void FlushLocked(ThreadBuffer* buffer, bool reset) {
+  const std::uint32_t used = buffer->used.load(std::memory_order_acquire);
+  if (used == buffer->flushed) {
+    if (reset) buffer->used.store(buffer->flushed = 0, std::memory_order_relaxed);
+    return;
+  }
   const int saved_errno = errno;
   g_fd_lock.Lock();
   if (g_fd < 0 && g_recording) OpenLogLocked();
   const int fd = g_fd;
   g_fd_lock.Unlock();
   // O_APPEND makes each write land whole even when threads flush together.
-  if (fd >= 0) WriteAll(fd, buffer->records, buffer->used * sizeof(RawRecord));
-  buffer->used = 0;
+  if (fd >= 0) {
+    RawRecord clock{};
+    clock.kind = RawKind::kClock;
+    clock.ticks = Now(CLOCK_MONOTONIC);
+    clock.size = Ticks();
+    WriteAll(fd, &clock, sizeof(clock));
+    WriteAll(fd, buffer->records + buffer->flushed, (used - buffer->flushed) * sizeof(RawRecord));
+  }
+  buffer->flushed = used;
+  if (reset) buffer->used.store(buffer->flushed = 0, std::memory_order_relaxed);
   errno = saved_errno;
 }
 
@@ -262,7 +294,7 @@ void FlushAll(bool try_only) {
   if (!Acquire(g_buffers_lock, try_only)) return;
   for (ThreadBuffer* b = g_buffers; b != nullptr; b = b->next) {
     if (!Acquire(b->lock, try_only)) continue;
-    FlushLocked(b);
+    FlushLocked(b, /*reset=*/false);
     b->lock.Unlock();
   }
   g_buffers_lock.Unlock();
@@ -292,18 +324,15 @@ ThreadBuffer* AcquireBuffer() {
 void ReleaseBuffer(void* arg) {
   ThreadBuffer* buffer = static_cast<ThreadBuffer*>(arg);
   buffer->lock.Lock();
-  FlushLocked(buffer);
+  FlushLocked(buffer, /*reset=*/true);
   buffer->lock.Unlock();
   buffer->owned.store(false, std::memory_order_release);
   t_buffer = nullptr;
 }
 
-constexpr std::uint64_t kIdIsSeq = ~std::uint64_t{0};
-
-// Appends one record; returns its sequence number (0 if nothing recorded).
-// With new_id == kIdIsSeq the new id is the sequence number itself, so ids
-// are unique and never reused.
-std::uint64_t Record(RawKind kind, std::uint64_t id, std::uint64_t new_id, std::uint64_t size,
+// Appends one record; returns its sequence number (0 if nothing recorded),
+// which is the id of a new block (raw_log.h), so ids are never reused.
+std::uint64_t Record(RawKind kind, std::uint64_t id, bool moved, std::uint64_t size,
                      std::uint8_t flavour, std::uint8_t align_log2, const void* site) {
   ThreadBuffer* buffer = t_buffer;
   if (buffer == nullptr) {
@@ -312,22 +341,28 @@ std::uint64_t Record(RawKind kind, std::uint64_t id, std::uint64_t new_id, std::
     t_tid = std::uint32_t(syscall(SYS_gettid));
     if (g_have_key) pthread_setspecific(g_thread_key, buffer);
   }
-  buffer->lock.Lock();
   const std::uint64_t seq = g_seq.fetch_add(1, std::memory_order_relaxed);
-  RawRecord& r = buffer->records[buffer->used++];
+  const std::uint32_t used = buffer->used.load(std::memory_order_relaxed);
+  RawRecord& r = buffer->records[used];
   r.seq = seq;
-  r.time_ns = Now(CLOCK_MONOTONIC);
+  // Reading the clock costs more than the rest of the record in some VMs:
+  // read it every 8th record of a thread (times are exact to 8 events).
+  if ((t_records++ & 7) == 0) t_ticks = Ticks();
+  r.ticks = t_ticks;
   r.id = id;
-  r.new_id = new_id == kIdIsSeq ? seq : new_id;
   r.size = size;
   r.site = reinterpret_cast<std::uintptr_t>(site);
   r.tid = t_tid;
   r.kind = kind;
   r.flavour = flavour;
   r.align_log2 = align_log2;
-  r.unused = 0;
-  if (buffer->used == kBufferRecords || g_direct) FlushLocked(buffer);
-  buffer->lock.Unlock();
+  r.moved = moved ? 1 : 0;
+  buffer->used.store(used + 1, std::memory_order_release);  // Visible to exit flushes.
+  if (used + 1 == kBufferRecords || g_direct) {
+    buffer->lock.Lock();
+    FlushLocked(buffer, /*reset=*/true);
+    buffer->lock.Unlock();
+  }
   return seq;
 }
 
@@ -342,7 +377,7 @@ std::uint8_t AlignCode(std::size_t alignment) {
 void RecordAlloc(void* p, std::size_t size, Flavour flavour, std::uint8_t align_code,
                  const void* site) {
   t_busy = true;
-  const std::uint64_t id = Record(RawKind::kAlloc, 0, kIdIsSeq, size, flavour, align_code, site);
+  const std::uint64_t id = Record(RawKind::kAlloc, 0, false, size, flavour, align_code, site);
   if (id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(p), id);
   t_busy = false;
 }
@@ -352,7 +387,7 @@ void RecordAlloc(void* p, std::size_t size, Flavour flavour, std::uint8_t align_
 void RecordFree(void* p, const void* site) {
   t_busy = true;
   const std::uint64_t id = g_map.Remove(reinterpret_cast<std::uintptr_t>(p));
-  if (id != 0) Record(RawKind::kFree, id, 0, 0, kMalloc, 0, site);
+  if (id != 0) Record(RawKind::kFree, id, false, 0, kMalloc, 0, site);
   t_busy = false;
 }
 
@@ -401,6 +436,7 @@ bool Init() {
     std::strcpy(g_dir, dir);
     g_init_mono_ns = Now(CLOCK_MONOTONIC);
     g_init_real_ns = Now(CLOCK_REALTIME);
+    g_init_ticks = Ticks();
     g_recording = true;
   }
   g_state.store(2, std::memory_order_release);
@@ -439,9 +475,10 @@ void AfterForkChild() {
   g_recording = g_recording && g_follow;
   g_init_mono_ns = Now(CLOCK_MONOTONIC);
   g_init_real_ns = Now(CLOCK_REALTIME);
+  g_init_ticks = Ticks();
   g_fd_lock.Unlock();
   for (ThreadBuffer* b = g_buffers; b != nullptr; b = b->next) {
-    b->used = 0;
+    b->used.store(b->flushed = 0, std::memory_order_relaxed);
     b->owned.store(b == t_buffer, std::memory_order_relaxed);
     b->lock.Unlock();
   }
@@ -552,14 +589,14 @@ void* Resize(void* p, size_t size, const void* site, void* (*call)(void*, size_t
   if (q == nullptr && size != 0) {
     if (id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(p), id);  // Failed: unchanged.
   } else if (q == nullptr) {
-    if (id != 0) Record(RawKind::kFree, id, 0, 0, kMalloc, 0, site);  // glibc: size 0 frees.
+    if (id != 0) Record(RawKind::kFree, id, false, 0, kMalloc, 0, site);  // glibc: size 0 frees.
   } else if (id == 0) {
     // A block from before recording (or a fork parent's): it starts here.
-    const std::uint64_t new_id = Record(RawKind::kAlloc, 0, kIdIsSeq, size, kRealloc, 0, site);
+    const std::uint64_t new_id = Record(RawKind::kAlloc, 0, false, size, kRealloc, 0, site);
     if (new_id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(q), new_id);
   } else {
     const std::uint64_t new_id =
-        Record(RawKind::kRealloc, id, q == p ? id : kIdIsSeq, size, kMalloc, 0, site);
+        Record(RawKind::kRealloc, id, /*moved=*/q != p, size, kMalloc, 0, site);
     if (new_id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(q), q == p ? id : new_id);
   }
   t_busy = false;
@@ -661,7 +698,7 @@ HOOK size_t malloc_usable_size(void* p) {
     capture::t_busy = true;
     const std::uint64_t id = g_map.Find(reinterpret_cast<std::uintptr_t>(p));
     if (id != 0) {
-      capture::Record(capture::RawKind::kUsableSize, id, 0, usable, capture::kMalloc, 0, SITE);
+      capture::Record(capture::RawKind::kUsableSize, id, false, usable, capture::kMalloc, 0, SITE);
     }
     capture::t_busy = false;
   }

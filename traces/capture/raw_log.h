@@ -29,6 +29,7 @@ struct RawLogHeader {
   std::uint32_t exe_bytes = 0;      // Bytes of the executable's path that follow.
   std::uint32_t cmdline_bytes = 0;  // Bytes of /proc/self/cmdline that follow (NUL-separated).
   std::uint32_t forked = 0;         // 1: a fork child (it inherited its parent's heap).
+  std::uint64_t init_ticks = 0;     // The record clock (see RawRecord::ticks) at init_mono_ns.
 };
 
 enum class RawKind : std::uint8_t {
@@ -36,22 +37,27 @@ enum class RawKind : std::uint8_t {
   kFree = 1,        // id.
   kRealloc = 2,     // id (old), new_id (== id when in place), size.
   kUsableSize = 3,  // malloc_usable_size(id's block): information only.
+  // A clock calibration point, written before each flush: `ticks` holds
+  // CLOCK_MONOTONIC and `size` the record clock at the same moment.
+  kClock = 4,
 };
 
 struct RawRecord {
-  std::uint64_t seq;      // Global order within the process (an atomic counter).
-  std::uint64_t time_ns;  // CLOCK_MONOTONIC.
-  std::uint64_t id;       // FREE, REALLOC (old), USABLE_SIZE: the block's id.
-  std::uint64_t new_id;   // ALLOC, REALLOC: the block's (new) id.
-  std::uint64_t size;     // ALLOC, REALLOC: bytes asked for.
-  std::uint64_t site;     // Return address of the hooked call.
-  std::uint32_t tid;      // Kernel thread id.
+  std::uint64_t seq;  // Global order within the process (an atomic counter).
+  // The record clock: the TSC on x86-64 (a few ns to read, against ~20 for
+  // clock_gettime), CLOCK_MONOTONIC elsewhere. The converter maps it to ns
+  // through the kClock records. kClock records: CLOCK_MONOTONIC.
+  std::uint64_t ticks;
+  std::uint64_t id;      // FREE, REALLOC (old), USABLE_SIZE: the block's id.
+  std::uint64_t size;    // ALLOC, REALLOC: bytes asked for.
+  std::uint64_t site;    // Return address of the hooked call.
+  std::uint32_t tid;     // Kernel thread id.
   RawKind kind;
   std::uint8_t flavour;     // replay::Flavour value (ALLOC).
   std::uint8_t align_log2;  // ALLOC: 0 for the flavour's default, else log2(alignment) + 1.
-  std::uint8_t unused;
+  std::uint8_t moved;       // REALLOC: 1 if the block moved (its new id is seq).
 };
-static_assert(sizeof(RawRecord) == 56);
+static_assert(sizeof(RawRecord) == 48);
 
 }  // namespace capture
 

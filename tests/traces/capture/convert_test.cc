@@ -18,16 +18,25 @@ using replay_test::ReadTrace;
 using replay_test::TempPath;
 using replay_test::WriteFile;
 
-RawRecord Rec(std::uint64_t seq, RawKind kind, std::uint64_t id, std::uint64_t new_id,
-              std::uint64_t size, std::uint32_t tid) {
+// A record; an ALLOC's id (and a moved REALLOC's new id) is its seq.
+RawRecord Rec(std::uint64_t seq, RawKind kind, std::uint64_t id, bool moved, std::uint64_t size,
+              std::uint32_t tid) {
   RawRecord r{};
   r.seq = seq;
-  r.time_ns = 1000 + seq * 10;
+  r.ticks = 1000 + seq * 20;
   r.kind = kind;
   r.id = id;
-  r.new_id = new_id;
+  r.moved = moved;
   r.size = size;
   r.tid = tid;
+  return r;
+}
+
+RawRecord Clock(std::uint64_t mono_ns, std::uint64_t ticks) {
+  RawRecord r{};
+  r.kind = RawKind::kClock;
+  r.ticks = mono_ns;
+  r.size = ticks;
   return r;
 }
 
@@ -41,6 +50,7 @@ std::string WriteLog(const std::string& dir, const std::vector<RawRecord>& recor
   header.init_mono_ns = 1000;
   header.init_real_ns = 1700000000000000000;
   header.page_size = 4096;
+  header.init_ticks = 1000;
   const std::string exe = "/bin/demo";
   const std::string cmdline("demo\0-x\0", 8);
   header.exe_bytes = exe.size();
@@ -59,13 +69,14 @@ TEST(ConvertTest, MergesThreadsBySequenceAndRepairsUnknownBlocks) {
   // Thread 101 flushed first although thread 100 allocated first.
   WriteLog(dir,
            {
-               Rec(3, RawKind::kFree, 1, 0, 0, 101),         // Cross-thread free.
-               Rec(4, RawKind::kRealloc, 9, 4, 48, 101),     // Realloc of an unknown block.
-               Rec(5, RawKind::kUsableSize, 4, 0, 56, 101),  // Information only.
-               Rec(1, RawKind::kAlloc, 0, 1, 32, 100),
-               Rec(2, RawKind::kFree, 77, 0, 0, 100),     // Free of an unknown block.
-               Rec(6, RawKind::kRealloc, 4, 4, 64, 100),  // In place.
-               Rec(7, RawKind::kFree, 4, 0, 0, 100),
+               Rec(3, RawKind::kFree, 1, false, 0, 101),         // Cross-thread free.
+               Rec(4, RawKind::kRealloc, 9, true, 48, 101),      // Realloc of an unknown block.
+               Rec(5, RawKind::kUsableSize, 4, false, 56, 101),  // Information only.
+               Rec(1, RawKind::kAlloc, 0, false, 32, 100),
+               Rec(2, RawKind::kFree, 77, false, 0, 100),     // Free of an unknown block.
+               Rec(6, RawKind::kRealloc, 4, false, 64, 100),  // In place.
+               Rec(7, RawKind::kFree, 4, false, 0, 100),
+               Clock(/*mono_ns=*/2000, /*ticks=*/3000),  // Two ticks a ns.
            },
            std::string(10, 'x'));  // A torn last record.
   absl::StatusOr<std::vector<RawLogInfo>> logs = ListRawLogs(dir);
@@ -113,7 +124,7 @@ TEST(ConvertTest, MergesThreadsBySequenceAndRepairsUnknownBlocks) {
 TEST(ConvertTest, ErrorsNameTheFile) {
   const std::string dir = TempPath("bad");
   std::filesystem::create_directories(dir);
-  WriteFile(dir + "/raw.1.2.log", "not a log at all, but long enough to hold a header...");
+  WriteFile(dir + "/raw.1.2.log", std::string(100, 'x'));
   absl::StatusOr<std::vector<RawLogInfo>> logs = ListRawLogs(dir);
   EXPECT_TRUE(absl::IsInvalidArgument(logs.status())) << logs.status();
   EXPECT_THAT(logs.status().message(), testing::HasSubstr("raw.1.2.log: not a librecord raw log"));
