@@ -107,7 +107,7 @@ replay::Event ToEvent(const RawRecord& r) {
   switch (r.kind) {
     case RawKind::kAlloc:
       e.kind = replay::EventKind::kAlloc;
-      e.id = r.seq;
+      e.id = r.id != 0 ? r.id : r.seq;  // Set by Normalise for reallocs made allocs.
       e.size = r.size;
       e.flavour = static_cast<replay::Flavour>(r.flavour);
       e.alignment = r.align_log2 == 0 ? 0 : std::uint64_t{1} << (r.align_log2 - 1);
@@ -132,9 +132,9 @@ replay::Event ToEvent(const RawRecord& r) {
 // through the earliest and latest calibration points.
 struct TickClock {
   std::uint64_t init_ticks;
-  long double ns_per_tick;
+  double ns_per_tick;
   std::uint64_t Ns(std::uint64_t ticks) const {
-    return ticks <= init_ticks ? 0 : std::uint64_t((ticks - init_ticks) * ns_per_tick);
+    return ticks <= init_ticks ? 0 : std::uint64_t(double(ticks - init_ticks) * ns_per_tick);
   }
 };
 
@@ -146,65 +146,54 @@ TickClock Calibrate(const RawLogHeader& header, const std::vector<RawRecord>& re
     last_ticks = r.size;
     last_ns = r.ticks;
   }
-  const long double rate =
-      last_ticks > first_ticks ? (long double)(last_ns - first_ns) / (last_ticks - first_ticks) : 0;
+  const double rate =
+      last_ticks > first_ticks ? double(last_ns - first_ns) / double(last_ticks - first_ticks) : 0;
   return TickClock{header.init_ticks, rate};
 }
 
-// Keeps the trace consistent: a free of a block never seen allocated is
-// left out (its id becomes 0), a realloc of one becomes its allocation.
-class Normaliser {
- public:
-  explicit Normaliser(const std::string& path) : path_(path) {}
-
-  absl::Status Next(const RawRecord& r, replay::Event* out) {
-    if (r.kind == RawKind::kUsableSize || r.kind == RawKind::kClock) {
-      usable_size_calls_ += r.kind == RawKind::kUsableSize;
-      return absl::OkStatus();
-    }
-    replay::Event e = ToEvent(r);
-    if (e.kind != replay::EventKind::kAlloc) {
-      auto it = live_.find(e.id);
-      if (it == live_.end()) {
-        ++unknown_blocks_;
-        if (e.kind == replay::EventKind::kFree) {
-          *out = replay::Event{.kind = replay::EventKind::kFree};
-          return absl::OkStatus();
-        }
-        e = replay::Event{.kind = replay::EventKind::kAlloc,
-                          .flavour = replay::Flavour::kRealloc,
-                          .id = e.new_id,
-                          .size = e.size};
-      } else {
-        live_bytes_ -= it->second;
-        live_.erase(it);
-      }
-    }
-    if (e.kind != replay::EventKind::kFree) {
-      const std::uint64_t id = e.kind == replay::EventKind::kAlloc ? e.id : e.new_id;
-      if (!live_.try_emplace(id, e.size).second) {
-        return absl::InternalError(absl::StrCat(path_, ": record ", r.seq, ": id ", id,
-                                                " allocated twice (a librecord bug)"));
-      }
-      live_bytes_ += e.size;
-      peak_live_bytes_ = std::max(peak_live_bytes_, live_bytes_);
-    }
-    *out = e;
-    return absl::OkStatus();
-  }
-
-  std::uint64_t unknown_blocks() const { return unknown_blocks_; }
-  std::uint64_t usable_size_calls() const { return usable_size_calls_; }
-  std::uint64_t peak_live_bytes() const { return peak_live_bytes_; }
-
- private:
-  const std::string& path_;
-  absl::flat_hash_map<std::uint64_t, std::uint64_t> live_;  // id -> size.
-  std::uint64_t live_bytes_ = 0;
-  std::uint64_t peak_live_bytes_ = 0;
-  std::uint64_t unknown_blocks_ = 0;
-  std::uint64_t usable_size_calls_ = 0;
+struct Totals {
+  std::uint64_t unknown_blocks = 0;
+  std::uint64_t usable_size_calls = 0;
+  std::uint64_t peak_live_bytes = 0;
 };
+
+// Makes the records (in sequence order) a consistent trace, in place: a
+// free of a block never seen allocated becomes a kClock record (skipped),
+// a realloc of one becomes its allocation (kAlloc with that id).
+absl::Status Normalise(const std::string& path, std::vector<RawRecord>& records, Totals* totals) {
+  absl::flat_hash_map<std::uint64_t, std::uint64_t> live;  // id -> size.
+  std::uint64_t live_bytes = 0;
+  for (RawRecord& r : records) {
+    totals->usable_size_calls += r.kind == RawKind::kUsableSize;
+    if (r.kind == RawKind::kUsableSize || r.kind == RawKind::kClock) continue;
+    std::uint64_t new_id = r.seq;
+    if (r.kind != RawKind::kAlloc) {
+      auto it = live.find(r.id);
+      if (it == live.end()) {
+        ++totals->unknown_blocks;
+        if (r.kind == RawKind::kFree) {
+          r.kind = RawKind::kClock;
+          continue;
+        }
+        r.id = r.moved ? r.seq : r.id;
+        r.kind = RawKind::kAlloc;
+        r.flavour = static_cast<std::uint8_t>(replay::Flavour::kRealloc);
+      } else {
+        live_bytes -= it->second;
+        live.erase(it);
+      }
+      if (r.kind == RawKind::kFree) continue;
+      new_id = r.kind == RawKind::kAlloc ? r.id : (r.moved ? r.seq : r.id);
+    }
+    if (!live.try_emplace(new_id, r.size).second) {
+      return absl::InternalError(absl::StrCat(path, ": record ", r.seq, ": id ", new_id,
+                                              " allocated twice (a librecord bug)"));
+    }
+    live_bytes += r.size;
+    totals->peak_live_bytes = std::max(totals->peak_live_bytes, live_bytes);
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -253,7 +242,9 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
     if (inserted) thread_tids.push_back(tid);
     return it->second;
   };
-  for (const RawRecord& r : records) ThreadOf(r.tid);
+  for (const RawRecord& r : records) {
+    if (r.kind != RawKind::kClock) ThreadOf(r.tid);
+  }
   std::vector<Mapping> maps;
   if (options.sites) maps = ReadMaps(log.path);
   absl::flat_hash_map<std::uint64_t, std::uint32_t> site_index;
@@ -274,35 +265,22 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
   header.add_notes(absl::StrCat("pid ", info.header.pid, ", parent ", info.header.ppid,
                                 info.header.forked ? ", a fork child" : ""));
 
-  // Two passes over the records: the first finds the totals and sites that
-  // the header's notes name (the header is written first), the second writes.
   TraceSummary summary;
   summary.path = out_path;
   summary.pid = info.header.pid;
   summary.program = info.exe;
   summary.threads = static_cast<std::uint32_t>(thread_tids.size());
-  auto normalise = [&](auto&& emit) -> absl::Status {
-    Normaliser normaliser(log.path);
-    replay::Event e;
+  Totals totals;
+  if (absl::Status s = Normalise(log.path, records, &totals); !s.ok()) return s;
+  summary.unknown_blocks = totals.unknown_blocks;
+  summary.usable_size_calls = totals.usable_size_calls;
+  summary.peak_live_bytes = totals.peak_live_bytes;
+  if (options.sites) {
     for (const RawRecord& r : records) {
-      if (absl::Status s = normaliser.Next(r, &e); !s.ok()) return s;
-      if (r.kind == RawKind::kUsableSize || (r.kind == RawKind::kFree && e.id == 0)) continue;
-      e.thread = ThreadOf(r.tid);
-      e.time_ns = clock.Ns(r.ticks);
-      if (options.sites && r.site != 0) {
-        auto [it, inserted] = site_index.try_emplace(r.site, site_addresses.size() + 1);
-        if (inserted) site_addresses.push_back(r.site);
-        e.site = it->second;
+      if (r.site != 0 && site_index.try_emplace(r.site, site_addresses.size() + 1).second) {
+        site_addresses.push_back(r.site);
       }
-      if (absl::Status s = emit(e); !s.ok()) return s;
     }
-    summary.unknown_blocks = normaliser.unknown_blocks();
-    summary.usable_size_calls = normaliser.usable_size_calls();
-    summary.peak_live_bytes = normaliser.peak_live_bytes();
-    return absl::OkStatus();
-  };
-  if (absl::Status s = normalise([](const replay::Event&) { return absl::OkStatus(); }); !s.ok()) {
-    return s;
   }
   if (summary.unknown_blocks != 0) {
     header.add_notes(absl::StrCat(summary.unknown_blocks,
@@ -320,14 +298,23 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
   absl::StatusOr<std::unique_ptr<replay::TraceWriter>> writer =
       replay::TraceWriter::Open(out_path, header);
   if (!writer.ok()) return writer.status();
-  absl::Status status = normalise([&](const replay::Event& e) {
+  std::uint32_t last_tid = 0, last_thread = 0;
+  for (const RawRecord& r : records) {
+    if (r.kind == RawKind::kUsableSize || r.kind == RawKind::kClock) continue;
+    replay::Event e = ToEvent(r);
+    if (r.tid != last_tid) {
+      last_tid = r.tid;
+      last_thread = ThreadOf(r.tid);
+    }
+    e.thread = last_thread;
+    e.time_ns = clock.Ns(r.ticks);
+    if (options.sites && r.site != 0) e.site = site_index.find(r.site)->second;
+    if (absl::Status s = (*writer)->Write(e); !s.ok()) return s;
     ++summary.events;
     summary.allocs += e.kind == replay::EventKind::kAlloc;
     summary.frees += e.kind == replay::EventKind::kFree;
     summary.reallocs += e.kind == replay::EventKind::kRealloc;
-    return (*writer)->Write(e);
-  });
-  if (!status.ok()) return status;
+  }
   if (absl::Status s = (*writer)->Close(); !s.ok()) return s;
   return summary;
 }
