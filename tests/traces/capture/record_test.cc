@@ -246,6 +246,29 @@ TEST(RecordTest, SystemProgramsReplayWithoutSemanticErrors) {
   }
 }
 
+TEST(RecordTest, SitesNameTheModuleAndOffset) {
+  RecordOptions options;
+  options.command = {Program("every_function")};
+  options.output = TempPath("sites.trace");
+  options.sites = true;
+  absl::StatusOr<RecordResult> result = RecordCommand(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  traces::TraceHeader header;
+  const std::vector<Event> events = ProgramEvents(Events(options.output, &header), 1001, 6030);
+  ASSERT_FALSE(events.empty());
+  for (const Event& e : events) EXPECT_NE(e.site, 0u) << e;
+  // The program's own calls are named as its executable plus an offset.
+  const std::string site = absl::StrCat("site ", events[0].site, ": ");
+  bool named = false;
+  for (const std::string& note : header.notes()) {
+    if (note.starts_with(site)) {
+      named = true;
+      EXPECT_THAT(note, testing::HasSubstr("every_function.bin+0x"));
+    }
+  }
+  EXPECT_TRUE(named) << "no note for " << site;
+}
+
 TEST(RecordTest, BadCommandsAreClearErrors) {
   RecordOptions options;
   options.output = TempPath("bad.trace");
