@@ -37,20 +37,29 @@ preloaded() {
 recorded() { "$workbench" record -o "$tmp/run/out.trace.zst" -- "$@"; }
 heaptracked() { heaptrack -o "$tmp/run/heaptrack" "$@"; }
 
-# The workloads: a malloc-heavy C loop, and Python building and parsing JSON.
+# The workloads: a malloc-heavy C loop (about 25 ns of work per call, the
+# worst case for any recorder), Perl filling a hash, Python building and
+# parsing JSON (with PYTHONMALLOC=malloc, so that every object is malloc'd).
+export PYTHONMALLOC=malloc
 cat >"$tmp/json_work.py" <<'PY'
 import json
 for _ in range(5):
     json.loads(json.dumps({str(i): [i] * 20 for i in range(20000)}))
 PY
+cat >"$tmp/hash_work.pl" <<'PL'
+my %h;
+$h{$_ x 3} = [$_] for 1 .. 300000;
+print scalar(keys %h), "\n";
+PL
 declare -A workloads=(
   [churn]="$bin/traces/capture/churn.bin 4000000"
+  [perl-hash]="/usr/bin/perl $tmp/hash_work.pl"
   [python-json]="/usr/bin/python3 $tmp/json_work.py"
 )
 
 printf '%-12s  %-18s  %8s  %9s\n' workload run seconds "x plain"
 printf '%-12s  %-18s  %8s  %9s\n' ------------ ------------------ -------- ---------
-for name in churn python-json; do
+for name in churn perl-hash python-json; do
   read -r -a command <<<"${workloads[$name]}"
   set -- "${command[@]}"
   plain=$(median "$@")
