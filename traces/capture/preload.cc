@@ -107,7 +107,9 @@ bool g_recording = false;  // This process image records.
 bool g_follow = false;     // Fork children record too.
 bool g_direct = false;     // After the exit flush: write each record at once.
 bool g_forked = false;
-int g_fd = -1;  // The raw log, opened on the first flush.
+// The raw log, opened on the first flush and published (release) only once
+// its header is written.
+std::atomic<int> g_fd{-1};
 SpinLock g_fd_lock;
 std::uint64_t g_init_mono_ns = 0;
 std::uint64_t g_init_real_ns = 0;
@@ -212,8 +214,8 @@ void OpenLogLocked() {
   static char path[1200];
   LogPath(path, ".log");
   const int saved_errno = errno;
-  g_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-  if (g_fd < 0) {
+  const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
     g_recording = false;  // Nowhere to write: stop recording, keep running.
     errno = saved_errno;
     return;
@@ -231,25 +233,42 @@ void OpenLogLocked() {
   header.cmdline_bytes = std::uint32_t(ReadFile("/proc/self/cmdline", cmdline, sizeof(cmdline)));
   header.forked = g_forked ? 1 : 0;
   header.init_ticks = g_init_ticks;
-  WriteAll(g_fd, &header, sizeof(header));
-  WriteAll(g_fd, exe, header.exe_bytes);
-  WriteAll(g_fd, cmdline, header.cmdline_bytes);
+  WriteAll(fd, &header, sizeof(header));
+  WriteAll(fd, exe, header.exe_bytes);
+  WriteAll(fd, cmdline, header.cmdline_bytes);
+  g_fd.store(fd, std::memory_order_release);
   errno = saved_errno;
 }
 
+bool Acquire(SpinLock& lock, bool try_only) {
+  if (try_only) return lock.TryLock();
+  lock.Lock();
+  return true;
+}
+
+// The raw log's descriptor, opening it first if need be; -1 if there is
+// none (or, with `try_only`, another flush is opening it).
+int LogFd(bool try_only) {
+  int fd = g_fd.load(std::memory_order_acquire);
+  if (fd >= 0 || !g_recording || !Acquire(g_fd_lock, try_only)) return fd;
+  if (g_fd.load(std::memory_order_relaxed) < 0 && g_recording) OpenLogLocked();
+  fd = g_fd.load(std::memory_order_relaxed);
+  g_fd_lock.Unlock();
+  return fd;
+}
+
 // Writes a buffer's unwritten records to the log; the owner (`reset`) then
-// starts the buffer again. Caller holds buffer->lock.
-void FlushLocked(ThreadBuffer* buffer, bool reset) {
+// starts the buffer again. Caller holds buffer->lock. From a signal handler
+// (`try_only`) it never waits for a lock the interrupted code may hold.
+void FlushLocked(ThreadBuffer* buffer, bool reset, bool try_only = false) {
   const std::uint32_t used = buffer->used.load(std::memory_order_acquire);
   if (used == buffer->flushed) {
     if (reset) buffer->used.store(buffer->flushed = 0, std::memory_order_relaxed);
     return;
   }
   const int saved_errno = errno;
-  g_fd_lock.Lock();
-  if (g_fd < 0 && g_recording) OpenLogLocked();
-  const int fd = g_fd;
-  g_fd_lock.Unlock();
+  const int fd = LogFd(try_only);
+  if (fd < 0 && !reset) return;  // Keep them for a later flush.
   // O_APPEND makes each write land whole even when threads flush together.
   if (fd >= 0) {
     RawRecord clock{};
@@ -267,7 +286,7 @@ void FlushLocked(ThreadBuffer* buffer, bool reset) {
 // Copies /proc/self/maps next to the log, so that call sites can be named
 // as module+offset offline (at exit and exec, when every module is loaded).
 void SaveMaps() {
-  if (g_fd < 0) return;
+  if (g_fd.load(std::memory_order_acquire) < 0) return;
   const int saved_errno = errno;
   static char path[1200];
   static char chunk[1 << 14];
@@ -284,17 +303,11 @@ void SaveMaps() {
 
 // Flushes every thread's buffer. From a signal handler, `try_only` skips
 // buffers whose lock is held (the interrupted thread may hold it).
-bool Acquire(SpinLock& lock, bool try_only) {
-  if (try_only) return lock.TryLock();
-  lock.Lock();
-  return true;
-}
-
 void FlushAll(bool try_only) {
   if (!Acquire(g_buffers_lock, try_only)) return;
   for (ThreadBuffer* b = g_buffers; b != nullptr; b = b->next) {
     if (!Acquire(b->lock, try_only)) continue;
-    FlushLocked(b, /*reset=*/false);
+    FlushLocked(b, /*reset=*/false, try_only);
     b->lock.Unlock();
   }
   g_buffers_lock.Unlock();
@@ -469,8 +482,8 @@ void AfterForkParent() {
 // thread survives fork, so every other buffer is free for reuse.
 void AfterForkChild() {
   g_map.UnlockAll();
-  if (g_fd >= 0) close(g_fd);
-  g_fd = -1;
+  if (g_fd.load(std::memory_order_relaxed) >= 0) close(g_fd.load(std::memory_order_relaxed));
+  g_fd.store(-1, std::memory_order_relaxed);
   g_forked = true;
   g_recording = g_recording && g_follow;
   g_init_mono_ns = Now(CLOCK_MONOTONIC);
