@@ -1,8 +1,14 @@
-// Address -> object id map for librecord.so: 256 shards, each an
-// open-addressing table (linear probing, backward-shift deletion) behind its
-// own spinlock, with memory from mmap. No malloc, no global lock: threads
-// that touch different shards never meet. Constant-initialised, so it is
-// usable before any constructor has run.
+// Address -> object id map for librecord.so: a three-level radix table over
+// the 48-bit address space at 16-byte granularity (like a page table), with
+// nodes from mmap, created on first use and published with one CAS. No
+// malloc and no lock: a slot belongs to the one live block at its address,
+// so inserting and removing are plain atomic stores, and blocks that an
+// allocator hands out side by side have their ids side by side (few cache
+// misses, where a hash table misses once per operation). Constant-
+// initialised, so it is usable before any constructor has run.
+//
+// It relies on live blocks being at least 16 bytes apart, as glibc's are
+// (its smallest chunk is 32 bytes); see DESIGN.md.
 #ifndef TRACES_CAPTURE_ID_MAP_H_
 #define TRACES_CAPTURE_ID_MAP_H_
 
@@ -28,51 +34,40 @@ class SpinLock {
 
 class IdMap {
  public:
-  static constexpr int kShardBits = 8;
-  static constexpr int kShards = 1 << kShardBits;
+  // Address bits [47:36] pick a middle node, [35:20] a leaf, [19:4] a slot:
+  // a leaf covers 1 MiB of address space with 512 KiB of ids (of which only
+  // the pages under live blocks are ever touched).
+  static constexpr int kTopBits = 12;
+  static constexpr int kMidBits = 16;
+  static constexpr int kLeafBits = 16;
 
   constexpr IdMap() = default;
 
-  // Maps `address` (non-zero) to `id` (non-zero), replacing any id it had
-  // (an address freed behind our back). False if memory ran out.
+  // Maps `address` (non-zero, below 2^48, 16-byte aligned) to `id` (non-zero),
+  // replacing any id it had (a block freed behind our back). False if the
+  // address is out of range or memory ran out.
   bool Insert(std::uintptr_t address, std::uint64_t id);
   // Removes `address` and returns its id, or 0 if it was not mapped.
   std::uint64_t Remove(std::uintptr_t address);
   // The id of `address`, or 0.
   std::uint64_t Find(std::uintptr_t address);
-  // Addresses mapped (sums the shards; not atomic as a whole).
+  // Addresses mapped: walks every leaf (for tests).
   std::size_t Size();
-
-  // Around fork(): the child then owns every lock it inherited.
-  void LockAll();
-  void UnlockAll();
-
-  // Returns the tables to the system (tests; not used by the recorder,
-  // which keeps its map until the process ends).
+  // Returns every node to the system. Not thread-safe (for tests; the
+  // recorder keeps its map until the process ends).
   void Clear();
 
  private:
-  struct Entry {
-    std::uintptr_t key;  // 0: empty.
-    std::uint64_t id;
+  struct Leaf {
+    std::atomic<std::uint64_t> ids[1 << kLeafBits];
   };
-  struct alignas(64) Shard {
-    SpinLock lock;
-    std::size_t mask = 0;  // Capacity - 1; the table is null while 0.
-    std::size_t size = 0;
-    Entry* table = nullptr;
+  struct Mid {
+    std::atomic<Leaf*> leaves[1 << kMidBits];
   };
 
-  static std::uint64_t Hash(std::uintptr_t address) {
-    return (address >> 4) * 0x9E3779B97F4A7C15ull;
-  }
-  static Shard& ShardOf(Shard* shards, std::uint64_t hash) {
-    return shards[hash >> (64 - kShardBits)];
-  }
-  static std::size_t Home(std::uint64_t hash, std::size_t mask) { return (hash >> 20) & mask; }
-  static bool Grow(Shard& shard);
+  std::atomic<std::uint64_t>* Slot(std::uintptr_t address, bool create);
 
-  Shard shards_[kShards];
+  std::atomic<Mid*> top_[1 << kTopBits] = {};
 };
 
 }  // namespace capture

@@ -466,11 +466,9 @@ void BeforeFork() {
   g_buffers_lock.Lock();
   for (ThreadBuffer* b = g_buffers; b != nullptr; b = b->next) b->lock.Lock();
   g_fd_lock.Lock();
-  g_map.LockAll();
 }
 
 void AfterForkParent() {
-  g_map.UnlockAll();
   g_fd_lock.Unlock();
   for (ThreadBuffer* b = g_buffers; b != nullptr; b = b->next) b->lock.Unlock();
   g_buffers_lock.Unlock();
@@ -481,7 +479,6 @@ void AfterForkParent() {
 // unflushed records, which the parent writes itself: drop them. Only this
 // thread survives fork, so every other buffer is free for reuse.
 void AfterForkChild() {
-  g_map.UnlockAll();
   if (g_fd.load(std::memory_order_relaxed) >= 0) close(g_fd.load(std::memory_order_relaxed));
   g_fd.store(-1, std::memory_order_relaxed);
   g_forked = true;

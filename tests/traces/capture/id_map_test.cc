@@ -13,7 +13,7 @@
 namespace capture {
 namespace {
 
-IdMap map;  // Large (256 cache-line shards): static, as in the recorder.
+IdMap map;  // Static, as in the recorder (its top level is 32 KiB).
 
 TEST(IdMapTest, MatchesAModelUnderRandomOperations) {
   std::mt19937_64 rng(testing_util::TestSeed());
@@ -45,6 +45,21 @@ TEST(IdMapTest, MatchesAModelUnderRandomOperations) {
   map.Clear();
 }
 
+TEST(IdMapTest, AddressesBeyond48BitsAreRefused) {
+  EXPECT_FALSE(map.Insert(std::uintptr_t{1} << 48, 7));
+  EXPECT_EQ(map.Find(std::uintptr_t{1} << 48), 0u);
+  EXPECT_EQ(map.Remove(std::uintptr_t{1} << 48), 0u);
+  // The top of the range works, and is a different slot from its neighbour.
+  const std::uintptr_t top = (std::uintptr_t{1} << 48) - 16;
+  ASSERT_TRUE(map.Insert(top, 8));
+  ASSERT_TRUE(map.Insert(top - 16, 9));
+  EXPECT_EQ(map.Remove(top), 8u);
+  EXPECT_EQ(map.Remove(top - 16), 9u);
+  map.Clear();
+}
+
+// Every thread starts in the same (empty) middle node and neighbouring
+// leaves, so node creation races; no insert may be lost.
 TEST(IdMapTest, ThreadsInsertAndRemoveTheirOwnAddresses) {
   constexpr int kThreads = 4;
   constexpr std::uintptr_t kPerThread = 100000;
