@@ -25,7 +25,7 @@ median() {
     start=$(date +%s.%N)
     "$@" >/dev/null 2>&1 || true
     end=$(date +%s.%N)
-    times+=("$(echo "$end - $start" | bc)")
+    times+=("$(awk -v a="$start" -v b="$end" 'BEGIN {print b - a}')")
     rm -rf "$tmp"/run && mkdir -p "$tmp"/run
   done
   printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR] = $1} END {printf "%.3f", a[int((NR + 1) / 2)]}'
@@ -73,6 +73,6 @@ for name in churn perl-hash python-json; do
       recorded) label="workbench record" ;;
       heaptracked) label="heaptrack" ;;
     esac
-    printf '%-12s  %-18s  %8s  %9.2f\n' "$name" "$label" "$t" "$(echo "$t / $plain" | bc -l)"
+    printf '%-12s  %-18s  %8s  %9.2f\n' "$name" "$label" "$t" "$(awk -v a="$t" -v b="$plain" 'BEGIN {print a / b}')"
   done
 done
