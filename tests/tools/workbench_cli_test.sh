@@ -99,6 +99,20 @@ fi
 # Not a terminal: no progress bar on stderr.
 if grep -q $'\r' "$tmp/sys.err"; then fail "a progress bar was drawn on a non-terminal"; fi
 
+# record: a real program, its exit code passed on, and clear errors.
+out=$("$workbench" record -o "$tmp/sh.trace" -- sh -c 'exec ls / >/dev/null' 2>&1)
+[[ $? == 0 && "$out" == *"/usr/bin/ls"* ]] || fail "record ls: $out"
+"$workbench" replay "$tmp/sh.trace" >/dev/null || fail "recorded ls trace does not replay"
+"$workbench" record -o "$tmp/false.trace" -- false 2>/dev/null
+[[ $? == 1 ]] || fail "record should pass on the command's exit code 1"
+err=$("$workbench" record -o "$tmp/x.trace" 2>&1)
+[[ $? == 2 && "$err" == *"expected a command"* ]] || fail "record without a command: $err"
+err=$("$workbench" record -o "$tmp/x.trace" -- /no/such/cmd 2>&1)
+[[ $? == 127 && "$err" == *"cannot run '/no/such/cmd'"* ]] || fail "record of a missing command: $err"
+err=$("$workbench" record -o /no/such/dir/x.trace -- true 2>&1)
+[[ $? == 1 && "$err" == *"/no/such/dir/x.trace: cannot write"* ]] || fail "record to a bad path: $err"
+"$workbench" record --help | grep -q -- "--follow_forks" || fail "record --help lacks --follow_forks"
+
 if ((failures)); then
   echo "$failures failure(s)" >&2
   exit 1

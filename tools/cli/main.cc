@@ -9,6 +9,7 @@
 #include "absl/flags/usage.h"
 #include "tools/cli/command.h"
 #include "tools/cli/pools_command.h"
+#include "tools/cli/record_command.h"
 #include "tools/cli/replay_command.h"
 #include "tools/cli/stats_command.h"
 #include "tools/cli/trace_commands.h"
@@ -33,6 +34,7 @@ const Command kCommands[] = {
     {"gen", "", cli::kGenSummary, cli::kGenFlags, cli::RunGenCommand},
     {"dump", "TRACE", cli::kDumpSummary, cli::kDumpFlags, cli::RunDumpCommand},
     {"import", "FORMAT IN", cli::kImportSummary, cli::kImportFlags, cli::RunImportCommand},
+    {"record", "-- COMMAND ARGS...", cli::kRecordSummary, cli::kRecordFlags, cli::RunRecordCommand},
 };
 
 void PrintUsage(std::ostream& os) {
@@ -81,6 +83,10 @@ int main(int argc, char** argv) {
   std::vector<char*> args = {argv[0]};
   std::vector<std::string> policies;
   for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) {  // The rest is positional (record's command).
+      args.insert(args.end(), argv + i, argv + argc);
+      break;
+    }
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       PrintCommandHelp(*command, std::cout);
       return 0;

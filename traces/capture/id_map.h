@@ -1,0 +1,75 @@
+// Address -> object id map for librecord.so: a three-level radix table over
+// the 48-bit address space at 16-byte granularity (like a page table), with
+// nodes from mmap, created on first use and published with one CAS. No
+// malloc and no lock: a slot belongs to the one live block at its address,
+// so inserting and removing are plain atomic stores, and blocks that an
+// allocator hands out side by side have their ids side by side (few cache
+// misses, where a hash table misses once per operation). Constant-
+// initialised, so it is usable before any constructor has run.
+//
+// It relies on live blocks being at least 16 bytes apart, as glibc's are
+// (its smallest chunk is 32 bytes); see DESIGN.md.
+#ifndef TRACES_CAPTURE_ID_MAP_H_
+#define TRACES_CAPTURE_ID_MAP_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace capture {
+
+class SpinLock {
+ public:
+  void Lock() {
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      while (locked_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
+    }
+  }
+  bool TryLock() { return !locked_.exchange(true, std::memory_order_acquire); }
+  void Unlock() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
+class IdMap {
+ public:
+  // Address bits [47:36] pick a middle node, [35:20] a leaf, [19:4] a slot:
+  // a leaf covers 1 MiB of address space with 512 KiB of ids (of which only
+  // the pages under live blocks are ever touched).
+  static constexpr int kTopBits = 12;
+  static constexpr int kMidBits = 16;
+  static constexpr int kLeafBits = 16;
+
+  constexpr IdMap() = default;
+
+  // Maps `address` (non-zero, below 2^48, 16-byte aligned) to `id` (non-zero),
+  // replacing any id it had (a block freed behind our back). False if the
+  // address is out of range or memory ran out.
+  bool Insert(std::uintptr_t address, std::uint64_t id);
+  // Removes `address` and returns its id, or 0 if it was not mapped.
+  std::uint64_t Remove(std::uintptr_t address);
+  // The id of `address`, or 0.
+  std::uint64_t Find(std::uintptr_t address);
+  // Addresses mapped: walks every leaf (for tests).
+  std::size_t Size();
+  // Returns every node to the system. Not thread-safe (for tests; the
+  // recorder keeps its map until the process ends).
+  void Clear();
+
+ private:
+  struct Leaf {
+    std::atomic<std::uint64_t> ids[1 << kLeafBits];
+  };
+  struct Mid {
+    std::atomic<Leaf*> leaves[1 << kMidBits];
+  };
+
+  std::atomic<std::uint64_t>* Slot(std::uintptr_t address, bool create);
+
+  std::atomic<Mid*> top_[1 << kTopBits] = {};
+};
+
+}  // namespace capture
+
+#endif  // TRACES_CAPTURE_ID_MAP_H_
