@@ -86,9 +86,8 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
     table.AddRow({policy, absl::StrCat(r.events), absl::StrFormat("%.1f", r.ns_per_event()),
                   absl::StrCat(r.peak_live), absl::StrCat(r.peak_footprint),
                   Fragmentation(r, r.fragmentation_at_peak()),
-                  Fragmentation(r, r.peak_to_peak_fragmentation()),
-                  absl::StrCat(r.final_footprint), absl::StrCat(r.skipped),
-                  run.status.ok() ? "ok" : "failed"});
+                  Fragmentation(r, r.peak_to_peak_fragmentation()), absl::StrCat(r.final_footprint),
+                  absl::StrCat(r.skipped), run.status.ok() ? "ok" : "failed"});
   }
   table.Write(out, *format);
   for (const auto& [path, file_format] :
