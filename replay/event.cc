@@ -59,6 +59,7 @@ std::ostream& operator<<(std::ostream& os, const Event& event) {
   switch (event.kind) {
     case EventKind::kAlloc:
       os << ' ' << event.id << ' ' << event.size;
+      if (event.slots != 0) os << " slots=" << event.slots;
       break;
     case EventKind::kRealloc:
     case EventKind::kStore:
@@ -87,6 +88,8 @@ std::ostream& operator<<(std::ostream& os, const Event& event) {
   if (event.time_ns != 0) os << " t=" << event.time_ns;
   if (event.site != 0) os << " site=" << event.site;
   if (event.pool_hint != 0) os << " hint=" << event.pool_hint;
+  // Only alloc has slots; shown anyway so that a defective event is visible.
+  if (event.slots != 0 && event.kind != EventKind::kAlloc) os << " slots=" << event.slots;
   return os;
 }
 

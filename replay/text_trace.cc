@@ -140,6 +140,8 @@ std::string ParseEventLine(absl::string_view line, Event* event) {
     bool ok = true;
     if (key == "align" && syntax->kind == EventKind::kAlloc) {
       ok = ParseNumber(value, &event->alignment);
+    } else if (key == "slots" && syntax->kind == EventKind::kAlloc) {
+      ok = ParseNumber(value, &event->slots);
     } else if (key == "flavour" && syntax->kind == EventKind::kAlloc) {
       ok = false;
       for (int f = 0; f < kFlavourCount; ++f) {
@@ -163,7 +165,7 @@ std::string ParseEventLine(absl::string_view line, Event* event) {
       ok = ParseNumber(value, &event->pool_hint);
     } else {
       return absl::StrCat("unknown option '", key, "' for ", syntax->name, " (expected ",
-                          syntax->kind == EventKind::kAlloc ? "align, flavour, " : "",
+                          syntax->kind == EventKind::kAlloc ? "slots, align, flavour, " : "",
                           "thread, t, site or hint)");
     }
     if (!ok) return absl::StrCat("option ", key, ": '", value, "' is not a valid number");

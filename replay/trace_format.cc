@@ -101,6 +101,12 @@ std::string DescribeEventDefect(EventDefect defect, const Event& event) {
       return absl::StrCat("alignment ", event.alignment, " is not a power of two");
     case EventDefect::kAlignmentTooLarge:
       return absl::StrCat("alignment ", event.alignment, " exceeds the limit 2^48 = ", kMaxSize);
+    case EventDefect::kUnusedSlots:
+      return absl::StrCat(name, " has ", event.slots, " slots (expected 0: only alloc has slots)");
+    case EventDefect::kSlotsExceedSize:
+      return absl::StrCat(event.slots, " slots need ", std::uint64_t{event.slots} * kSlotBytes,
+                          " bytes but the size is ", event.size, " (expected slots * ", kSlotBytes,
+                          " <= size)");
   }
   return "unknown defect";
 }

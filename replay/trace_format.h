@@ -31,6 +31,8 @@ const char* RecordTypeName(int type);  // "header", "chunk", "footer", "unknown"
 // Sizes, slots and alignments above this are rejected: no real allocation is
 // larger than 256 TiB (x86-64 and AArch64 user space are at most 2^47 bytes).
 inline constexpr std::uint64_t kMaxSize = std::uint64_t{1} << 48;
+// A reference slot of a GC object is one 64-bit word.
+inline constexpr std::uint64_t kSlotBytes = 8;
 // Record payloads above this are rejected before any allocation.
 inline constexpr std::uint64_t kMaxRecordPayload = std::uint64_t{256} << 20;
 // Writers cap chunks at this many events, so a chunk stays below
@@ -54,6 +56,8 @@ enum class EventDefect : std::uint8_t {
   kSizeTooLarge,   // Above kMaxSize.
   kAlignmentNotPowerOfTwo,
   kAlignmentTooLarge,
+  kUnusedSlots,      // Reference slots on a kind that is not an ALLOC.
+  kSlotsExceedSize,  // An ALLOC whose slots * 8 bytes do not fit in its size.
 };
 
 // The check, cheap enough for every event a reader decodes.
@@ -69,9 +73,12 @@ inline EventDefect FindEventDefect(const Event& event) {
   if (!alloc && !realloc_or_store && event.size != 0) return EventDefect::kUnusedSize;
   if (!alloc && event.alignment != 0) return EventDefect::kUnusedAlignment;
   if (!alloc && event.flavour != Flavour::kMalloc) return EventDefect::kUnusedFlavour;
+  if (!alloc && event.slots != 0) return EventDefect::kUnusedSlots;
   if (event.size > kMaxSize) return EventDefect::kSizeTooLarge;
   if ((event.alignment & (event.alignment - 1)) != 0) return EventDefect::kAlignmentNotPowerOfTwo;
   if (event.alignment > kMaxSize) return EventDefect::kAlignmentTooLarge;
+  // Slots are 8-byte words at the start of the object.
+  if (std::uint64_t{event.slots} * kSlotBytes > event.size) return EventDefect::kSlotsExceedSize;
   return EventDefect::kNone;
 }
 

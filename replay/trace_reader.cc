@@ -81,19 +81,19 @@ struct FastChunk {
     std::size_t size = 0;
     std::size_t count = 0;  // Varints in it.
   };
-  Span columns[12];  // By field number; 2..11 are the columns.
+  Span columns[13];  // By field number; 2..12 are the columns.
 
   // Reads the record's layout; false if it needs the general path.
   bool Locate(const std::string& payload) {
     *this = FastChunk{};
     const char* p = payload.data();
     const char* const end = p + payload.size();
-    bool seen[12] = {};
+    bool seen[13] = {};
     while (p < end) {
       std::uint64_t tag, value;
       if (!ReadVarint(&p, end, &tag)) return false;
       const std::uint64_t field = tag >> 3, wire = tag & 7;
-      if (field < 1 || field > 11 || seen[field]) return false;
+      if (field < 1 || field > 12 || seen[field]) return false;
       seen[field] = true;
       if (!ReadVarint(&p, end, &value)) return false;
       if (field == 1) {
@@ -227,6 +227,8 @@ class TraceReaderImpl final : public TraceReader {
 
  private:
   static constexpr int kEnd = 0;
+  // Columns besides kinds: fields 3..12 of EventChunk.
+  static constexpr int kOptionalColumns = 10;
 
   std::string Where(std::uint64_t offset) const {
     return absl::StrCat(path_, ": ", compressed_ ? "decompressed byte " : "byte ", offset, ": ");
@@ -320,32 +322,44 @@ class TraceReaderImpl final : public TraceReader {
   absl::Status StartChunk() {
     fast_ = fast_chunk_.Locate(payload_);
     std::uint64_t first_event, rows;
-    std::uint64_t counts[9];
+    std::uint64_t counts[kOptionalColumns];
     if (fast_) {
       const FastChunk::Span* c = fast_chunk_.columns;
       first_event = fast_chunk_.first_event;
       rows = c[2].count;
-      for (int k = 0; k < 9; ++k) counts[k] = c[k + 3].count;
-      fast_columns_ = {V32(c[2].data),  V32(c[7].data),
-                       V32(c[8].data),  V32(c[10].data),
-                       V32(c[11].data), V64(c[3].data),
-                       V64(c[4].data),  V64(c[5].data),
-                       V64(c[6].data),  VarintColumn<std::int64_t, true>(c[9].data)};
+      for (int k = 0; k < kOptionalColumns; ++k) counts[k] = c[k + 3].count;
+      fast_columns_ = {V32(c[2].data),
+                       V32(c[7].data),
+                       V32(c[8].data),
+                       V32(c[10].data),
+                       V32(c[11].data),
+                       V32(c[12].data),
+                       V64(c[3].data),
+                       V64(c[4].data),
+                       V64(c[5].data),
+                       V64(c[6].data),
+                       VarintColumn<std::int64_t, true>(c[9].data)};
     } else {
       if (!chunk_.ParseFromString(payload_)) return Unparsable();
       first_event = chunk_.first_event();
       rows = static_cast<std::uint64_t>(chunk_.kinds_size());
-      const int sizes[9] = {
-          chunk_.ids_size(),         chunk_.new_ids_size(),  chunk_.sizes_size(),
-          chunk_.alignments_size(),  chunk_.flavours_size(), chunk_.threads_size(),
-          chunk_.time_deltas_size(), chunk_.sites_size(),    chunk_.pool_hints_size()};
-      for (int k = 0; k < 9; ++k) counts[k] = static_cast<std::uint64_t>(sizes[k]);
-      parsed_columns_ = {
-          P32(chunk_.kinds()),      P32(chunk_.flavours()),
-          P32(chunk_.threads()),    P32(chunk_.sites()),
-          P32(chunk_.pool_hints()), P64(chunk_.ids()),
-          P64(chunk_.new_ids()),    P64(chunk_.sizes()),
-          P64(chunk_.alignments()), ParsedColumn<std::int64_t>(chunk_.time_deltas())};
+      const int sizes[kOptionalColumns] = {chunk_.ids_size(),         chunk_.new_ids_size(),
+                                           chunk_.sizes_size(),       chunk_.alignments_size(),
+                                           chunk_.flavours_size(),    chunk_.threads_size(),
+                                           chunk_.time_deltas_size(), chunk_.sites_size(),
+                                           chunk_.pool_hints_size(),  chunk_.slots_size()};
+      for (int k = 0; k < kOptionalColumns; ++k) counts[k] = static_cast<std::uint64_t>(sizes[k]);
+      parsed_columns_ = {P32(chunk_.kinds()),
+                         P32(chunk_.flavours()),
+                         P32(chunk_.threads()),
+                         P32(chunk_.sites()),
+                         P32(chunk_.pool_hints()),
+                         P32(chunk_.slots()),
+                         P64(chunk_.ids()),
+                         P64(chunk_.new_ids()),
+                         P64(chunk_.sizes()),
+                         P64(chunk_.alignments()),
+                         ParsedColumn<std::int64_t>(chunk_.time_deltas())};
     }
     if (absl::Status s = CheckShape(first_event, rows, counts); !s.ok()) return s;
     rows_left_ = rows;
@@ -376,12 +390,12 @@ class TraceReaderImpl final : public TraceReader {
 
   // The chunk starts where the previous one ended, has events, and every
   // column (counts: ids, new_ids, sizes, alignments, flavours, threads,
-  // time_deltas, sites, pool_hints) has one entry per event or none.
+  // time_deltas, sites, pool_hints, slots) has one entry per event or none.
   absl::Status CheckShape(std::uint64_t first_event, std::uint64_t rows,
-                          const std::uint64_t (&counts)[9]) {
-    static constexpr const char* kNames[9] = {"ids",         "new_ids",  "sizes",
-                                              "alignments",  "flavours", "threads",
-                                              "time_deltas", "sites",    "pool_hints"};
+                          const std::uint64_t (&counts)[kOptionalColumns]) {
+    static constexpr const char* kNames[kOptionalColumns] = {
+        "ids",     "new_ids",     "sizes", "alignments", "flavours",
+        "threads", "time_deltas", "sites", "pool_hints", "slots"};
     const std::uint64_t index = totals_.event_count;
     const std::uint64_t chunk_number = totals_.chunk_count;
     if (first_event != index) {
@@ -398,7 +412,7 @@ class TraceReaderImpl final : public TraceReader {
                                                           " has ", rows, " events (the limit is ",
                                                           internal::kMaxEventsPerChunk, ")")));
     }
-    for (int k = 0; k < 9; ++k) {
+    for (int k = 0; k < kOptionalColumns; ++k) {
       if (counts[k] != 0 && counts[k] != rows) {
         return Fail(absl::InvalidArgumentError(
             absl::StrCat(AtEvent(index), "chunk ", chunk_number, " has ", rows, " kinds but ",
@@ -443,6 +457,7 @@ class TraceReaderImpl final : public TraceReader {
       e.time_ns = time_ns;
       e.site = columns.sites.Next(bad);
       e.pool_hint = columns.pool_hints.Next(bad);
+      e.slots = columns.slots.Next(bad);
       const internal::EventDefect defect = internal::FindEventDefect(e);
       if (defect != internal::EventDefect::kNone) [[unlikely]] {
         if (*bad) return absl::OkStatus();
@@ -515,7 +530,7 @@ class TraceReaderImpl final : public TraceReader {
   using P64 = ParsedColumn<std::uint64_t>;
   template <typename C32, typename C64, typename CTime>
   struct Columns {
-    C32 kinds, flavours, threads, sites, pool_hints;
+    C32 kinds, flavours, threads, sites, pool_hints, slots;
     C64 ids, new_ids, sizes, alignments;
     CTime time_deltas;
   };
@@ -524,11 +539,17 @@ class TraceReaderImpl final : public TraceReader {
   bool fast_ = false;
   Columns<V32, V64, VarintColumn<std::int64_t, true>> fast_columns_;
   Columns<P32, P64, ParsedColumn<std::int64_t>> parsed_columns_{
-      P32(chunk_.kinds()), P32(chunk_.kinds()),
-      P32(chunk_.kinds()), P32(chunk_.kinds()),
-      P32(chunk_.kinds()), P64(chunk_.ids()),
-      P64(chunk_.ids()),   P64(chunk_.ids()),
-      P64(chunk_.ids()),   ParsedColumn<std::int64_t>(chunk_.time_deltas())};
+      P32(chunk_.kinds()),
+      P32(chunk_.kinds()),
+      P32(chunk_.kinds()),
+      P32(chunk_.kinds()),
+      P32(chunk_.kinds()),
+      P32(chunk_.kinds()),
+      P64(chunk_.ids()),
+      P64(chunk_.ids()),
+      P64(chunk_.ids()),
+      P64(chunk_.ids()),
+      ParsedColumn<std::int64_t>(chunk_.time_deltas())};
   std::uint64_t rows_left_ = 0;
   std::string payload_;
   std::uint64_t record_offset_ = 0;

@@ -19,7 +19,7 @@ using internal::ByteSink;
 // others are left out of the record (an absent column means all zeros).
 struct UsedColumns {
   bool ids = false, new_ids = false, sizes = false, alignments = false, flavours = false;
-  bool threads = false, time_deltas = false, sites = false, pool_hints = false;
+  bool threads = false, time_deltas = false, sites = false, pool_hints = false, slots = false;
 };
 
 class TraceWriterImpl final : public TraceWriter {
@@ -61,6 +61,7 @@ class TraceWriterImpl final : public TraceWriter {
     chunk_.add_time_deltas(delta);
     chunk_.add_sites(event.site);
     chunk_.add_pool_hints(event.pool_hint);
+    chunk_.add_slots(event.slots);
     used_.ids |= event.id != 0;
     used_.new_ids |= event.new_id != 0;
     used_.sizes |= event.size != 0;
@@ -70,6 +71,7 @@ class TraceWriterImpl final : public TraceWriter {
     used_.time_deltas |= delta != 0;
     used_.sites |= event.site != 0;
     used_.pool_hints |= event.pool_hint != 0;
+    used_.slots |= event.slots != 0;
     last_time_ns_ = event.time_ns;
     totals_.Add(event);
     if (static_cast<std::size_t>(chunk_.kinds_size()) >= events_per_chunk_) return FlushChunk();
@@ -109,6 +111,7 @@ class TraceWriterImpl final : public TraceWriter {
     if (!used_.time_deltas) chunk_.clear_time_deltas();
     if (!used_.sites) chunk_.clear_sites();
     if (!used_.pool_hints) chunk_.clear_pool_hints();
+    if (!used_.slots) chunk_.clear_slots();
     ++totals_.chunk_count;
     absl::Status s = WriteRecord(internal::kChunkRecord, chunk_);
     chunk_.Clear();

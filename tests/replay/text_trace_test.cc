@@ -119,6 +119,33 @@ TEST(TextTraceTest, DefaultsMayBeOmittedOrGiven) {
   EXPECT_EQ((*events)[2].pool_hint, 3u);
 }
 
+TEST(TextTraceTest, GcEventsRoundTrip) {
+  const std::string text = TempPath("gc.txt");
+  const std::string body =
+      "alloc 1 32 slots=2 t=5\n"
+      "root-add 1\n"
+      "alloc 2 16 slots=2\n"
+      "store 1 0 2\n"
+      "alloc 3 4000000\n"
+      "store 2 1 3\n"
+      "root-remove 1\n"
+      "death 1\n"
+      "collect\n";
+  WriteFile(text, body);
+  const std::string binary = TempPath("gc.trace");
+  absl::Status s = replay::ImportTextTrace(text, binary, false);
+  ASSERT_TRUE(s.ok()) << s;
+  absl::StatusOr<std::vector<Event>> events = ReadTrace(binary);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 9u);
+  EXPECT_EQ((*events)[0].slots, 2u);
+  EXPECT_EQ((*events)[0].time_ns, 5u);
+  EXPECT_EQ((*events)[4].slots, 0u);
+  const std::string back = TempPath("gc2.txt");
+  ASSERT_TRUE(replay::WriteTextTrace(binary, back).ok());
+  EXPECT_THAT(ReadFile(back), HasSubstr(body));
+}
+
 TEST(TextTraceTest, EmptyTextGivesAnEmptyTrace) {
   const std::string text = TempPath("empty.txt");
   WriteFile(text, "# only a comment\n");
@@ -148,6 +175,10 @@ TEST(TextTraceTest, ErrorsNameTheFileAndLine) {
       {"alloc 1 8 flavour=mallocc", "unknown flavour 'mallocc'"},
       {"alloc 1 8 t=1 t=2", "option 't' given twice"},
       {"free 1 align=8", "unknown option 'align' for free (expected thread, t, site or hint)"},
+      {"store 1 0 2 slots=1",
+       "unknown option 'slots' for store (expected thread, t, site or hint)"},
+      {"alloc 1 8 slots=2", "2 slots need 16 bytes but the size is 8"},
+      {"alloc 1 8 slots=4294967296", "option slots: '4294967296' is not a valid number"},
       {"collect thread=x", "option thread: 'x' is not a valid number"},
       {"collect thread=4294967296", "option thread: '4294967296' is not a valid number"},
   };

@@ -97,6 +97,12 @@ TEST(EventTest, NamesAndPrinting) {
   std::ostringstream os2;
   os2 << r << "|" << s << "|" << c << "|" << FreeEvent(3);
   EXPECT_EQ(os2.str(), "realloc 17 18 128|store 5 2 9|collect|free 3");
+  Event gc = AllocEvent(4, 32);
+  gc.slots = 2;
+  gc.site = 1;
+  std::ostringstream os3;
+  os3 << gc;
+  EXPECT_EQ(os3.str(), "alloc 4 32 slots=2 site=1");
 }
 
 TEST(EventTest, EnumsMatchTheProto) {
@@ -195,6 +201,30 @@ TEST(TraceIoTest, AbsentColumnsCostNothing) {
   EXPECT_LT(ReadFile(path).size(), FullHeader().ByteSizeLong() + 1100);
 }
 
+TEST(TraceIoTest, SlotsColumnOnlyWhenSomeEventHasSlots) {
+  // A GC chunk (slots present) and a manual chunk (slots absent, no cost).
+  std::vector<Event> events;
+  for (std::uint64_t i = 1; i <= 100; ++i) {
+    Event e = AllocEvent(i, 32);
+    e.slots = static_cast<std::uint32_t>(i % 5);
+    events.push_back(e);
+  }
+  for (std::uint64_t i = 101; i <= 200; ++i) events.push_back(AllocEvent(i, 32));
+  const std::string path = TempPath("slots.trace");
+  ExpectRoundTrip(path, events, {.events_per_chunk = 100, .compress = false});
+  std::vector<Event> manual(events.begin() + 100, events.end());
+  const std::string manual_path = TempPath("noslots.trace");
+  ExpectRoundTrip(manual_path, manual, {.events_per_chunk = 100, .compress = false});
+  // Slots cost about one byte per event, and only where they are used.
+  std::vector<Event> gc(events.begin(), events.begin() + 100);
+  for (Event& e : gc) e.id += 100;  // Same id widths as `manual`.
+  const std::string gc_path = TempPath("gcslots.trace");
+  ExpectRoundTrip(gc_path, gc, {.events_per_chunk = 100, .compress = false});
+  const std::size_t column = ReadFile(gc_path).size() - ReadFile(manual_path).size();
+  EXPECT_GE(column, 100u);
+  EXPECT_LE(column, 110u);
+}
+
 TEST(TraceIoTest, RandomizedRoundTrip) {
   const std::uint64_t seed = testing_util::TestSeed();
   std::mt19937_64 rng(seed);
@@ -228,6 +258,15 @@ TEST(TraceWriterTest, RejectsInvalidEventsNamingTheIndex) {
   EXPECT_THAT((*writer)->Write(sized_free).ToString(), HasSubstr("event 1: free has a size 12"));
   EXPECT_THAT((*writer)->Write(AllocEvent(3, ~std::uint64_t{0})).ToString(),
               HasSubstr("event 1: size 18446744073709551615 exceeds the limit 2^48"));
+  Event slotted_free = FreeEvent(1);
+  slotted_free.slots = 1;
+  EXPECT_THAT((*writer)->Write(slotted_free).ToString(),
+              HasSubstr("event 1: free has 1 slots (expected 0: only alloc has slots)"));
+  Event crowded = AllocEvent(5, 24);
+  crowded.slots = 4;
+  EXPECT_THAT((*writer)->Write(crowded).ToString(),
+              HasSubstr("event 1: 4 slots need 32 bytes but the size is 24 (expected slots * 8 "
+                        "<= size)"));
   ASSERT_TRUE((*writer)->Close().ok());
   EXPECT_EQ((*writer)->Write(AllocEvent(4, 8)).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_FALSE((*writer)->Close().ok());
@@ -307,6 +346,7 @@ std::string EncodeChunk(const traces::EventChunk& c, bool packed, bool split_ids
   column(9, c.time_deltas(), zigzag);
   column(10, c.sites(), plain);
   column(11, c.pool_hints(), plain);
+  column(12, c.slots(), plain);
   if (unknown_field) {
     AppendVarint(&out, 15 << 3);
     AppendVarint(&out, 42);
@@ -573,6 +613,10 @@ TEST(TraceReaderTest, ColumnLengthMismatch) {
   extra.add_pool_hints(0);
   EXPECT_THAT(ReadBytes(RawTrace().Header(FullHeader()).Chunk(extra).bytes()).ToString(),
               HasSubstr("event 0: chunk 0 has 10 kinds but 11 pool_hints"));
+  traces::EventChunk short_slots = MakeChunk(0, TenEvents(1));
+  short_slots.mutable_slots()->RemoveLast();
+  EXPECT_THAT(ReadBytes(RawTrace().Header(FullHeader()).Chunk(short_slots).bytes()).ToString(),
+              HasSubstr("event 0: chunk 0 has 10 kinds but 9 slots"));
   traces::EventChunk empty;
   EXPECT_THAT(ReadBytes(RawTrace().Header(FullHeader()).Chunk(empty).bytes()).ToString(),
               HasSubstr("event 0: chunk 0 has no events"));
@@ -620,6 +664,14 @@ TEST(TraceReaderTest, BadEventValues) {
   EXPECT_THAT(
       WithBadEvent([](traces::EventChunk& c) { c.set_flavours(3, 1); }, "ff.trace").ToString(),
       HasSubstr("event 13: free has flavour calloc (expected malloc)"));
+  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_slots(3, 1); }, "fs.trace").ToString(),
+              HasSubstr("fs.trace: event 13: free has 1 slots (expected 0"));
+  // Event 12 is an alloc of 32 bytes: four slots fit, five do not.
+  EXPECT_TRUE(WithBadEvent([](traces::EventChunk& c) { c.set_slots(2, 4); }, "s4.trace")
+                  .ToString()
+                  .find("slots") == std::string::npos);
+  EXPECT_THAT(WithBadEvent([](traces::EventChunk& c) { c.set_slots(2, 5); }, "s5.trace").ToString(),
+              HasSubstr("s5.trace: event 12: 5 slots need 40 bytes but the size is 32"));
 }
 
 TEST(TraceReaderTest, ChunkIndexNotContinuing) {

@@ -1,5 +1,6 @@
 #include "tests/replay/trace_test_util.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -85,6 +86,11 @@ std::vector<Event> RandomEvents(std::mt19937_64& rng, std::size_t count) {
         e.size = number(kMax);
         e.alignment = pick(3) == 0 ? 0 : std::uint64_t{1} << pick(49);
         e.flavour = static_cast<Flavour>(pick(replay::kFlavourCount));
+        // Reference slots fill at most the whole object (slots * 8 <= size).
+        if (pick(2) == 0) {
+          e.slots =
+              static_cast<std::uint32_t>(pick(std::min<std::uint64_t>(e.size / 8, 0xFFFFFFFF) + 1));
+        }
         break;
       case EventKind::kRealloc:
         e.new_id = rng();
@@ -176,6 +182,7 @@ traces::EventChunk MakeChunk(std::uint64_t first_event, const std::vector<Event>
     chunk.add_time_deltas(0);
     chunk.add_sites(e.site);
     chunk.add_pool_hints(e.pool_hint);
+    chunk.add_slots(e.slots);
   }
   return chunk;
 }

@@ -36,7 +36,7 @@ err=$("$workbench" stats "$tmp/p.trace.zst" --format=xml 2>&1 >/dev/null)
 [[ $? == 2 ]] || fail "bad --format should exit 2: $err"
 
 err=$("$workbench" import valgrind "$tmp/bad.txt" -o "$tmp/x.trace" 2>&1 >/dev/null)
-[[ $? == 2 && "$err" == *"expected text, mtrace or heaptrack"* ]] || fail "unknown format: $err"
+[[ $? == 2 && "$err" == *"expected text, mtrace, heaptrack or elephant"* ]] || fail "unknown format: $err"
 printf '= Start\n+ 0x10 0x20\n- 0x40\n= End\n' >"$tmp/m.txt"
 err=$("$workbench" import mtrace "$tmp/m.txt" -o "$tmp/m.trace" 2>&1 >/dev/null)
 [[ $? == 1 && "$err" == *"m.txt: line 3: free of 0x40, which is not live"* && ! -e "$tmp/m.trace" ]] ||

@@ -113,6 +113,20 @@ err=$("$workbench" record -o /no/such/dir/x.trace -- true 2>&1)
 [[ $? == 1 && "$err" == *"/no/such/dir/x.trace: cannot write"* ]] || fail "record to a bad path: $err"
 "$workbench" record --help | grep -q -- "--follow_forks" || fail "record --help lacks --follow_forks"
 
+# GC traces: every generator's output validates; a planted violation is
+# reported with its event index and exit 1.
+for w in gcbench cons cache; do
+  "$workbench" gen --workload=$w --gc_depth=6 --events=20000 --live=50 -o "$tmp/$w.trace" >/dev/null ||
+    fail "gen $w exited $?"
+  out=$("$workbench" validate "$tmp/$w.trace") || fail "validate $w exited $?: $out"
+  [[ "$out" == *"valid GC trace"* ]] || fail "validate $w: $out"
+done
+printf 'alloc 1 16 slots=2\nroot-add 1\nalloc 2 16 slots=2\nalloc 3 8\nstore 1 0 2\n' >"$tmp/gcbad.txt"
+"$workbench" import text "$tmp/gcbad.txt" -o "$tmp/gcbad.trace" >/dev/null || fail "import gcbad.txt"
+err=$("$workbench" validate "$tmp/gcbad.trace" 2>&1)
+[[ $? == 1 && "$err" == *"event 4: STORE of id 2, which is unreachable"* ]] ||
+  fail "GC violation not reported: $err"
+
 if ((failures)); then
   echo "$failures failure(s)" >&2
   exit 1

@@ -1,13 +1,45 @@
 #include "tools/cli/validate_command.h"
 
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "replay/event.h"
+#include "replay/gc_trace_check.h"
 #include "replay/isolated_replay.h"
 #include "tools/cli/progress_bar.h"
 
+// Shared with replay and compare (tools/cli/replay_command.cc).
+ABSL_DECLARE_FLAG(bool, lenient);
+
 namespace cli {
 
-const char* const kValidateFlags[] = {nullptr};
+const char* const kValidateFlags[] = {"lenient", nullptr};
+
+namespace {
+
+// A GC trace: the first event that names an unreachable object (or, with
+// --lenient, every such event, skipped) and the figures of the heap graph.
+int ReportGcTrace(const std::string& trace, const replay::GcCheckStats& s, std::ostream& out) {
+  if (s.violations != 0) {
+    out << trace << ": " << s.violations << (s.violations == 1 ? " violation" : " violations")
+        << " of the GC trace rules in " << s.events << " events (skipped):\n";
+    for (const std::string& e : s.first_errors) out << "  " << e << "\n";
+    if (s.violations > s.first_errors.size()) {
+      out << "  ... and " << s.violations - s.first_errors.size() << " more\n";
+    }
+    return 1;
+  }
+  out << trace << ": valid GC trace: " << s.events << " events; " << s.objects << " objects ("
+      << s.bytes_allocated << " bytes, " << s.slots << " slots), " << s.stores << " stores ("
+      << s.null_stores << " null), " << s.root_adds << " root adds, " << s.root_removes
+      << " root removes, " << s.deaths << " deaths, " << s.collections << " collections\n"
+      << "  peak reachable " << s.peak_reachable_objects << " objects, " << s.peak_reachable_bytes
+      << " bytes; at the end " << s.final_reachable_objects << " objects, "
+      << s.final_reachable_bytes << " bytes (" << s.marks << " marks)\n";
+  return 0;
+}
+
+}  // namespace
 
 int RunValidateCommand(const CommandArgs& args, std::ostream& out, std::ostream& err) {
   if (args.positional.size() != 1 || !args.policies.empty()) {
@@ -15,6 +47,14 @@ int RunValidateCommand(const CommandArgs& args, std::ostream& out, std::ostream&
     return 2;
   }
   const std::string& trace = args.positional[0];
+  replay::GcCheckOptions gc_options;
+  gc_options.lenient = absl::GetFlag(FLAGS_lenient);
+  absl::StatusOr<replay::GcCheckStats> gc = replay::CheckGcTrace(trace, gc_options);
+  if (!gc.ok()) {
+    err << "workbench validate: " << gc.status().message() << "\n";
+    return 1;
+  }
+  if (gc->gc_trace) return ReportGcTrace(trace, *gc, out);
   // The null subject applies every semantic rule and touches no memory;
   // lenient, so that every problem is counted, not just the first.
   replay::EngineOptions options;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "traces/generators/gc_generators.h"
 
 namespace traces {
 namespace {
@@ -191,13 +192,15 @@ absl::Status Generate(const GeneratorOptions& o, replay::TraceWriter& writer) {
     return absl::InvalidArgumentError(
         absl::StrCat("gen: unknown --teardown '", o.teardown, "': expected fifo, lifo or random"));
   }
+  if (IsGcWorkload(o.workload)) return GenerateGc(o, writer);
   std::mt19937_64 random(o.seed);
   Emitter out(writer);
   if (o.workload == "random") return GenerateRandom(o, random, out);
   if (o.workload == "larson") return GenerateLarson(o, random, out);
   if (o.workload == "phases") return GeneratePhases(o, random, out);
   return absl::InvalidArgumentError(
-      absl::StrCat("gen: unknown workload '", o.workload, "': expected random, larson or phases"));
+      absl::StrCat("gen: unknown workload '", o.workload,
+                   "': expected random, larson, phases, gcbench, cons or cache"));
 }
 
 }  // namespace traces

@@ -6,6 +6,7 @@
 //             are freed by threads other than the one that allocated them.
 //   phases  — build-up and tear-down: the heap grows to a peak, then most of
 //             it is freed (in allocation, reverse or random order), repeatedly.
+// and the GC workloads gcbench, cons and cache (gc_generators.h).
 #ifndef TRACES_GENERATORS_GENERATORS_H_
 #define TRACES_GENERATORS_GENERATORS_H_
 
@@ -28,6 +29,8 @@ struct GeneratorOptions {
   std::uint32_t threads = 4;                // larson.
   std::uint32_t phases = 10;                // phases.
   std::string teardown = "random";          // phases: fifo, lifo, random.
+  std::uint32_t gc_depth = 16;              // gcbench: deepest tree (stretch: +2).
+  std::uint64_t collect_every = 0;          // GC workloads: a COLLECT every N events.
 };
 
 // Writes the workload to `writer` (not closed). Errors for bad options.

@@ -1,5 +1,6 @@
 #include "traces/importers/importer.h"
 
+#include "traces/importers/elephant.h"
 #include "traces/importers/heaptrack.h"
 #include "traces/importers/mtrace.h"
 
@@ -11,6 +12,7 @@ ImportFn FindImporter(absl::string_view format) {
   }
   if (format == "mtrace") return &ImportMtrace;
   if (format == "heaptrack") return &ImportHeaptrack;
+  if (format == "elephant") return &ImportElephant;
   return nullptr;
 }
 

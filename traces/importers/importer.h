@@ -21,9 +21,9 @@ using ImportStats = replay::TextImportStats;
 using ImportFn = absl::Status (*)(const std::string& in_path, const std::string& out_path,
                                   bool lenient, ImportStats* stats);
 
-// The importer for `format` ("text", "mtrace" or "heaptrack"), or nullptr.
+// The importer for `format` ("text", "mtrace", "heaptrack" or "elephant"), or nullptr.
 ImportFn FindImporter(absl::string_view format);
-inline constexpr const char* kImportFormats = "text, mtrace or heaptrack";
+inline constexpr const char* kImportFormats = "text, mtrace, heaptrack or elephant";
 
 }  // namespace traces
 
