@@ -98,7 +98,9 @@ class Replayer {
       result_->p99_pause = m.p99_pause;
       result_->mmu_10ms = m.mmu_10ms;
       result_->mmu_50ms = m.mmu_50ms;
-      result_->peak_live = std::max(result_->peak_live, m.peak_survivors);
+      // Live data is only known after a collection: its survivors. (The
+      // live series and live-at-peak-footprint are the heap's occupancy.)
+      result_->peak_live = m.peak_survivors;
     }
     result_->series.assign(series_.begin(), series_.end());
   }

@@ -44,7 +44,7 @@ struct ReplayResult {
   std::vector<std::string> skipped_examples;  // The first few, in full.
   double seconds = 0;                         // Dispatch only: decoding excluded.
   std::uint64_t live = 0;                     // At the end.
-  std::uint64_t peak_live = 0;
+  std::uint64_t peak_live = 0;  // Collecting subjects: most bytes surviving a collection.
   std::uint64_t peak_footprint = 0;
   std::uint64_t live_at_peak_footprint = 0;
   std::uint64_t final_footprint = 0;

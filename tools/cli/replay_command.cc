@@ -123,6 +123,15 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
     table.AddRow(row);
   }
   table.Write(out, *format);
+  // One policy: its own counters too (arena calls, collection volumes).
+  if (runs.size() == 1 && *format == TableFormat::kText && !runs[0].result.counters.empty()) {
+    out << "\n";
+    Table counters({"counter", "value"});
+    for (const auto& [counter, value] : runs[0].result.counters) {
+      counters.AddRow({counter, absl::StrCat(value)});
+    }
+    counters.Write(out, TableFormat::kText);
+  }
   for (const auto& [path, file_format] :
        {std::pair{absl::GetFlag(FLAGS_csv), TableFormat::kCsv},
         std::pair{absl::GetFlag(FLAGS_json), TableFormat::kJson}}) {
