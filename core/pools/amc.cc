@@ -37,6 +37,11 @@ Res Amc::NewSegment(int gen, std::size_t size, SegmentType type, bool large, Seg
   const Res res = AcquireSegment(size, type, /*high=*/false, &range);
   if (res != Res::kOk) return res;
   Seg& seg = segs_[range.base];
+  if (!index_.Set(range, &seg)) {
+    segs_.erase(range.base);
+    (void)ReleaseSegment(range);
+    return Res::kMemory;
+  }
   seg = Seg{range, gen, range.base, range.base};
   seg.large = large;
   seg.type = type;
@@ -56,12 +61,7 @@ void Amc::MakeGrey(Seg* seg) {
   grey_.push_back(seg);
 }
 
-Amc::Seg* Amc::SegOf(Addr a) const {
-  auto it = segs_.upper_bound(a);
-  if (it == segs_.begin()) return nullptr;
-  --it;
-  return it->second.range.Contains(a) ? const_cast<Seg*>(&it->second) : nullptr;
-}
+Amc::Seg* Amc::SegOf(Addr a) const { return index_.Lookup(a); }
 
 void Amc::CloseSegment(Seg* seg) {
   if (seg->fill < seg->range.limit) format_->Pad(seg->fill, seg->range.limit - seg->fill);
@@ -300,6 +300,7 @@ void Amc::Reclaim() {
     if (seg.white && !(seg.large && seg.marked)) {
       stats_.reclaimed += seg.range.size();
       (void)ReleaseSegment(seg.range);
+      index_.Clear(seg.range);
       it = segs_.erase(it);
       continue;
     }
@@ -351,6 +352,8 @@ CheckResult Amc::Check() const {
   std::vector<std::size_t> bytes(gen_bytes_.size(), 0);
   for (const auto& [base, seg] : segs_) {
     CORE_CHECK_MSG(base == seg.range.base, "segment keyed by its base");
+    CORE_CHECK_MSG(SegOf(seg.range.base) == &seg && SegOf(seg.range.limit - 1) == &seg,
+                   "the address index maps the segment's pages to it");
     CORE_CHECK_MSG(Owns(seg.range), "segment owned by the pool in the arena's map");
     CORE_CHECK_MSG(seg.range.base <= seg.fill && seg.fill <= seg.range.limit,
                    "fill inside segment");

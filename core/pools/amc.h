@@ -17,6 +17,7 @@
 #include "core/gc/format.h"
 #include "core/gc/phase.h"
 #include "core/gc/roots.h"
+#include "core/gc/segment_index.h"
 #include "core/pool/pool.h"
 
 namespace core {
@@ -138,7 +139,8 @@ class Amc final : public Pool, private gc::Fixer {
   const gc::Format* format_;
   gc::Roots* roots_;
   AmcOptions options_;
-  std::map<Addr, Seg> segs_;  // By base address.
+  std::map<Addr, Seg> segs_;     // By base: ordered walks.
+  gc::SegmentIndex<Seg> index_;  // By any address: the fix path.  // By base address.
   std::vector<std::size_t> gen_bytes_;
   Seg* alloc_seg_ = nullptr;    // Current nursery segment.
   std::vector<Seg*> copy_seg_;  // Current to-space segment per generation.

@@ -33,12 +33,7 @@ Ams::~Ams() {
   for (auto& [base, seg] : segs_) (void)ReleaseSegment(seg.range);
 }
 
-Ams::Seg* Ams::SegOf(Addr a) const {
-  auto it = segs_.upper_bound(a);
-  if (it == segs_.begin()) return nullptr;
-  --it;
-  return it->second.range.Contains(a) ? const_cast<Seg*>(&it->second) : nullptr;
-}
+Ams::Seg* Ams::SegOf(Addr a) const { return index_.Lookup(a); }
 
 // Class index: 16-byte steps; the last index holds the large objects.
 std::size_t Ams::ClassOf(std::size_t size) const {
@@ -52,6 +47,11 @@ Res Ams::NewSegment(std::size_t slot_size, std::size_t bytes, Seg** out) {
     return res;
   }
   Seg& seg = segs_[range.base];
+  if (!index_.Set(range, &seg)) {
+    segs_.erase(range.base);
+    (void)ReleaseSegment(range);
+    return Res::kMemory;
+  }
   seg.range = range;
   seg.slot_size = slot_size;
   seg.slots = range.size() / slot_size;
@@ -235,6 +235,7 @@ void Ams::Sweep() {
     if (live == 0) {
       stats_.reclaimed += seg.range.size();
       (void)ReleaseSegment(seg.range);
+      index_.Clear(seg.range);
       it = segs_.erase(it);
       continue;
     }
@@ -270,6 +271,8 @@ CheckResult Ams::Check() const {
   std::size_t allocated = 0;
   for (const auto& [base, seg] : segs_) {
     CORE_CHECK_MSG(base == seg.range.base, "segment keyed by its base");
+    CORE_CHECK_MSG(SegOf(seg.range.base) == &seg && SegOf(seg.range.limit - 1) == &seg,
+                   "the address index maps the segment's pages to it");
     CORE_CHECK_MSG(Owns(seg.range), "segment owned by the pool in the arena's map");
     CORE_CHECK_MSG(seg.slots >= 1 && seg.slots * seg.slot_size <= seg.range.size(),
                    "slots fit the segment");

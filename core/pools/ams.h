@@ -18,6 +18,7 @@
 #include "core/gc/format.h"
 #include "core/gc/phase.h"
 #include "core/gc/roots.h"
+#include "core/gc/segment_index.h"
 #include "core/pool/pool.h"
 
 namespace core {
@@ -100,7 +101,8 @@ class Ams final : public Pool, private gc::Fixer {
   const gc::Format* format_;
   gc::Roots* roots_;
   AmsOptions options_;
-  std::map<Addr, Seg> segs_;
+  std::map<Addr, Seg> segs_;                   // By base: ordered walks.
+  gc::SegmentIndex<Seg> index_;                // By any address: the fix path.
   std::vector<std::vector<Seg*>> with_space_;  // By class: segments with free slots.
   std::vector<Addr> grey_;
   std::uint64_t white_zones_ = 0;
