@@ -102,7 +102,7 @@ std::string ComparePlotSvg(const std::string& title, const std::vector<replay::P
                         lx, Y(b), lx + lw, Y(b));
     svg += Text(lx - 6, Y(b) + 4, Bytes(b), "end", 11);
   }
-  for (double e = 0; e <= max_event + xstep / 2; e += xstep) {
+  for (double e = 0; e <= max_event * (1 + 1e-9); e += xstep) {  // No tick past the axis.
     svg +=
         absl::StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n",
                         X(e), ly, X(e), ly + lh);
