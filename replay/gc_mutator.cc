@@ -70,7 +70,7 @@ void GcMutator::ScanRoots(core::gc::ScanState& ss, void* closure) {
   ss.Fix(&self->register_);
 }
 
-void GcMutator::ScanTable(core::gc::ScanState& ss, void* closure) {
+bool GcMutator::ScanTable(core::gc::ScanState& ss, void* closure, std::size_t* budget) {
   auto* self = static_cast<GcMutator*>(closure);
   const auto visit = [&](std::uint64_t id, Block& block) {
     ss.FixWeak(block.address());
@@ -79,14 +79,21 @@ void GcMutator::ScanTable(core::gc::ScanState& ss, void* closure) {
       ++self->reclaimed_objects_;
     }
   };
+  std::uint64_t& at = self->weak_cursor_;
   if (self->gc_->YoungOnly()) {
-    for (std::size_t i = 0; i < self->young_mark_; ++i) {
-      const std::uint64_t id = self->young_[i];
-      if (Block* block = self->table_->FindLive(id)) visit(id, *block);
+    // Only objects allocated since the last collection can have died.
+    for (; at < self->young_mark_; ++at) {
+      if (*budget == 0) return false;
+      --*budget;
+      if (Block* block = self->table_->FindLive(self->young_[at])) visit(self->young_[at], *block);
     }
   } else {
-    self->table_->ForEachLive(visit);
+    at = self->table_->ForEachDenseLive(at, budget, visit);
+    if (at != self->table_->dense_limit()) return false;
+    self->table_->ForEachSparseLive(visit);
   }
+  at = 0;
+  return true;
 }
 
 Addr GcMutator::Use(std::uint64_t id, std::string* why) {

@@ -68,7 +68,7 @@ class GcMutator {
   using Vector = std::vector<T, MmapAllocator<T>>;
 
   static void ScanRoots(core::gc::ScanState& ss, void* self);
-  static void ScanTable(core::gc::ScanState& ss, void* self);
+  static bool ScanTable(core::gc::ScanState& ss, void* self, std::size_t* budget);
 
   // A live object by id, through the read barrier; 0 (with *why) if not.
   core::Addr Use(std::uint64_t id, std::string* why);
@@ -90,6 +90,7 @@ class GcMutator {
   // condemns only the young can only have reclaimed the first young_mark_.
   Vector<std::uint64_t> young_;
   std::size_t young_mark_ = 0;
+  std::uint64_t weak_cursor_ = 0;       // Where a resumed weak scan of the table continues.
   std::uint64_t collecting_index_ = 0;  // Event of the running collection's end.
   std::uint64_t occupancy_ = 0;
   std::uint64_t reclaimed_objects_ = 0;

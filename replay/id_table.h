@@ -144,6 +144,29 @@ class IdTable {
     }
   }
 
+  // Calls f(id, block) for the live blocks of dense ids from `from` on, up
+  // to about `*budget` of them (reducing it); returns the id to resume at,
+  // or dense_limit() when the dense ids are done.
+  template <typename F>
+  std::uint64_t ForEachDenseLive(std::uint64_t from, std::size_t* budget, F f) {
+    std::uint64_t id = from;
+    for (; id<dense_end_&& * budget> 0; ++id) {
+      if (dense_[id].live()) {
+        f(id, dense_[id]);
+        --*budget;
+      }
+    }
+    return id < dense_end_ ? id : dense_limit();
+  }
+  std::uint64_t dense_limit() const { return dense_slots_; }
+  // Calls f(id, block) for every live block of a sparse id.
+  template <typename F>
+  void ForEachSparseLive(F f) {
+    for (auto& [id, block] : sparse_) {
+      if (block.live()) f(id, block);
+    }
+  }
+
   // Calls f(id, block) for every live block, then forgets them all.
   template <typename F>
   void DrainLive(F f) {

@@ -166,10 +166,14 @@ Res Amc::Step(std::size_t budget, bool* done) {
   if (phase_ == gc::Phase::kScanGrey) {
     if (!ScanGrey(budget)) return copy_res_;
     SetPhase(gc::Phase::kReclaim);
-    Reclaim();
-    SetPhase(gc::Phase::kIdle);
-    *done = true;
   }
+  // Weak references in steps of their own (an id table can hold millions),
+  // then from-space goes back to the arena.
+  gc::ScanState weak(this, white_zones_);
+  if (!roots_->ScanWeak(weak, std::max<std::size_t>(1, budget / kWeakEntryCost))) return copy_res_;
+  Reclaim();
+  SetPhase(gc::Phase::kIdle);
+  *done = true;
   return copy_res_;
 }
 
@@ -194,19 +198,27 @@ void Amc::ScanRoots() {
   gc::ScanState ss(this, white_zones_);
   roots_->ScanStrong(ss);
   // The remembered set: segments that survive this collection and may hold
-  // references into it, and pinned segments, which are kept whole.
+  // references into it, and pinned segments, which are kept whole. They are
+  // scanned under the step budget, before the grey objects.
   for (auto& [base, seg] : segs_) {
     if (seg.white) continue;
-    if (!seg.pinned && (seg.summary & white_zones_) == 0) continue;
-    ss.ResetSummary();
-    ScanRange(ss, seg.range.base, seg.fill);
-    seg.summary = ss.summary();
+    if (seg.pinned || (seg.summary & white_zones_) != 0) remembered_.push_back(&seg);
   }
 }
 
 bool Amc::ScanGrey(std::size_t budget) {
   gc::ScanState ss(this, white_zones_);
   std::size_t work = 0;
+  while (!remembered_.empty()) {
+    if (work >= budget) return false;
+    Seg* seg = remembered_.back();
+    remembered_.pop_back();
+    ss.ResetSummary();
+    ScanRange(ss, seg->range.base, seg->fill);
+    seg->summary = ss.summary();
+    work += seg->fill - seg->range.base;
+    if (copy_res_ != Res::kOk) return false;
+  }
   while (!grey_.empty()) {
     if (work >= budget) return false;
     Seg* seg = grey_.back();
@@ -281,14 +293,19 @@ bool Amc::IsWhite(Addr a) const {
 }
 
 void Amc::FixMutatorRef(Addr* ref) {
-  if (phase_ != gc::Phase::kScanRoots && phase_ != gc::Phase::kScanGrey) return;
+  if (phase_ == gc::Phase::kIdle || phase_ == gc::Phase::kCondemn) return;
+  if (phase_ == gc::Phase::kReclaim) {
+    // Tracing is over: a live object was copied (or is large, in place).
+    if (*ref != 0 && IsWhite(*ref)) {
+      if (const Addr to = format_->IsForwarded(*ref)) *ref = to;
+    }
+    return;
+  }
   gc::ScanState ss(this, white_zones_);
   ss.Fix(ref);
 }
 
 void Amc::Reclaim() {
-  gc::ScanState weak(this, white_zones_);
-  roots_->ScanWeak(weak);
   for (Seg*& seg : copy_seg_) {
     if (seg != nullptr) CloseSegment(seg);
     seg = nullptr;

@@ -120,6 +120,8 @@ class Amc final : public Pool, private gc::Fixer {
   void Retype(Seg& seg, SegmentType type);
   Seg* SegOf(Addr a) const;
   int TopGeneration() const { return static_cast<int>(gen_bytes_.size()) - 1; }
+  // Budget units per weak reference fixed (about a slot's worth of work).
+  static constexpr std::size_t kWeakEntryCost = 16;
   SegmentType TypeFor(int gen) const {
     return gen == 0 ? SegmentType::kNursery : SegmentType::kGeneration;
   }
@@ -142,9 +144,10 @@ class Amc final : public Pool, private gc::Fixer {
   std::map<Addr, Seg> segs_;     // By base: ordered walks.
   gc::SegmentIndex<Seg> index_;  // By any address: the fix path.  // By base address.
   std::vector<std::size_t> gen_bytes_;
-  Seg* alloc_seg_ = nullptr;    // Current nursery segment.
-  std::vector<Seg*> copy_seg_;  // Current to-space segment per generation.
-  std::vector<Seg*> grey_;      // Segments with unscanned objects.
+  Seg* alloc_seg_ = nullptr;      // Current nursery segment.
+  std::vector<Seg*> copy_seg_;    // Current to-space segment per generation.
+  std::vector<Seg*> grey_;        // Segments with unscanned objects.
+  std::vector<Seg*> remembered_;  // Surviving segments still to scan as roots.
   std::uint64_t white_zones_ = 0;
   Res copy_res_ = Res::kOk;  // The first failure to get to-space, if any.
   int condemned_gen_ = -1;

@@ -168,10 +168,13 @@ Res Ams::Step(std::size_t budget, bool* done) {
     roots_->ScanStrong(ss);
     SetPhase(gc::Phase::kScanGrey);
   }
-  if (!Mark(budget)) return Res::kOk;
-  SetPhase(gc::Phase::kReclaim);
+  if (phase_ == gc::Phase::kScanGrey) {
+    if (!Mark(budget)) return Res::kOk;
+    SetPhase(gc::Phase::kReclaim);
+  }
+  // Weak references in steps of their own, then the sweep.
   gc::ScanState weak(this, white_zones_);
-  roots_->ScanWeak(weak);
+  if (!roots_->ScanWeak(weak, std::max<std::size_t>(1, budget / kWeakEntryCost))) return Res::kOk;
   Sweep();
   SetPhase(gc::Phase::kIdle);
   *done = true;

@@ -85,6 +85,8 @@ class Ams final : public Pool, private gc::Fixer {
     bits[i / 64] |= std::uint64_t{1} << (i % 64);
   }
 
+  static constexpr std::size_t kWeakEntryCost = 16;  // Budget units per weak reference.
+
   Ams(Arena* arena, const gc::Format* format, gc::Roots* roots, const AmsOptions& options);
   Seg* SegOf(Addr a) const;
   std::size_t ClassOf(std::size_t size) const;

@@ -10,10 +10,10 @@
 
 #include <algorithm>
 #include <iostream>
-#include <sstream>
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include "core/gc/object_format.h"
@@ -135,12 +135,18 @@ class Mutator {
     for (Addr& root : self->roots_addr_) ss.Fix(&root);
     ss.Fix(&self->register_);
   }
-  static void ScanTable(gc::ScanState& ss, void* closure) {
+  // Resumable, a few entries at a time, as the weak-root protocol allows.
+  static bool ScanTable(gc::ScanState& ss, void* closure, std::size_t* budget) {
     auto* self = static_cast<Mutator*>(closure);
-    for (std::uint64_t id = 1; id < self->table_.size(); ++id) {
+    for (; self->weak_cursor_ < self->table_.size(); ++self->weak_cursor_) {
+      if (*budget == 0) return false;
+      --*budget;
+      const std::uint64_t id = self->weak_cursor_;
       ss.FixWeak(&self->table_[id]);
       if (self->table_[id] == 0) self->died_[id] = true;
     }
+    self->weak_cursor_ = 1;
+    return true;
   }
 
   // The mutator's access to an object by id: through the read barrier.
@@ -217,6 +223,7 @@ class Mutator {
   std::vector<std::uint64_t> root_ids_;  // ...and as ids.
   Addr register_ = 0;
   std::uint64_t register_id_ = 0;
+  std::uint64_t weak_cursor_ = 1;
 };
 
 // Tiny generations, so that minor, promoting and full collections all
