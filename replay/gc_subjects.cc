@@ -31,7 +31,12 @@ class CollectorSubject : public GcSubject {
         if (!NeedsCollection()) return absl::OkStatus();
         res = Start();
       }
-      if (res == core::Res::kOk) res = StepBy(budget_, collected);
+      // Paced: work in proportion to what was allocated since the last
+      // poll (MPS's collection rate), and at least the budget.
+      const std::size_t work = std::max<std::size_t>(
+          budget_, static_cast<std::size_t>(rate_ * static_cast<double>(allocated_)));
+      allocated_ = 0;
+      if (res == core::Res::kOk) res = StepBy(work, collected);
     }
     return Checked(res);
   }
@@ -39,6 +44,7 @@ class CollectorSubject : public GcSubject {
 
   core::Addr AllocateObject(std::size_t bytes) override {
     void* p;
+    allocated_ += bytes;
     const core::Res res = pool()->Alloc(bytes, &p);
     if (res != core::Res::kOk) {
       failure_ = absl::StrCat("allocating an object of ", bytes, " bytes: ", core::ResMessage(res));
@@ -63,17 +69,21 @@ class CollectorSubject : public GcSubject {
  protected:
   CollectorSubject(const PolicySpec& spec) : GcSubject(spec.text) {}
 
-  // Reads incremental= and budget=, and makes the arena.
+  // Reads incremental=, budget= and rate=, and makes the arena.
   absl::Status Setup(const PolicySpec& spec) {
     absl::StatusOr<bool> incremental = spec.GetBool("incremental", false);
-    absl::StatusOr<std::uint64_t> budget = spec.GetSize("budget", 256 << 10);
-    if (!incremental.ok()) return incremental.status();
-    if (!budget.ok()) return budget.status();
-    if (*budget == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("policy '", spec.text, "': budget=0"));
+    absl::StatusOr<std::uint64_t> budget = spec.GetSize("budget", 16 << 10);
+    absl::StatusOr<double> rate = spec.GetDouble("rate", 0.25);
+    for (const absl::Status& s : {incremental.status(), budget.status(), rate.status()}) {
+      if (!s.ok()) return s;
+    }
+    if (*budget == 0 || *rate < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("policy '", spec.text, "': expected budget > 0 and rate >= 0"));
     }
     incremental_ = *incremental;
     budget_ = *budget;
+    rate_ = *rate;
     return MakeSubjectArena(spec, &arena_);
   }
 
@@ -102,11 +112,13 @@ class CollectorSubject : public GcSubject {
   }
 
   bool incremental_ = false;
-  std::size_t budget_ = 0;
+  std::size_t budget_ = 0;     // Least work per poll, in bytes scanned or copied.
+  double rate_ = 0;            // Work per byte allocated.
+  std::size_t allocated_ = 0;  // Bytes allocated since the last poll.
   std::string failure_;
 };
 
-const std::vector<std::string> kCollectorKeys = {"incremental", "budget"};
+const std::vector<std::string> kCollectorKeys = {"incremental", "budget", "rate"};
 
 std::vector<std::string> Keys(std::vector<std::string> own) {
   own.insert(own.end(), kCollectorKeys.begin(), kCollectorKeys.end());
