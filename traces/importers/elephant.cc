@@ -43,17 +43,10 @@ class ElephantImporter {
   ElephantImporter(LineReader& reader, ImportSink& sink) : reader_(reader), sink_(sink) {}
 
   absl::Status Run() {
-    std::string text;
-    while (true) {
-      absl::StatusOr<bool> more = reader_.Next(&text);
-      if (!more.ok()) return more.status();
-      if (!*more) return absl::OkStatus();
-      sink_.CountLine();
-      line_ = reader_.line_number();
+    return ForEachLine(reader_, sink_, &line_, [this](const std::string& text) {
       const std::vector<absl::string_view> tokens = Tokens(text);
-      if (tokens.empty()) continue;
-      if (absl::Status s = Handle(tokens); !s.ok()) return s;
-    }
+      return tokens.empty() ? absl::OkStatus() : Handle(tokens);
+    });
   }
 
  private:
@@ -189,15 +182,9 @@ class ElephantImporter {
 
 absl::Status ImportElephant(const std::string& in_path, const std::string& out_path, bool lenient,
                             ImportStats* stats) {
-  ImportSink sink(in_path, out_path, lenient, stats);
-  absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(in_path);
-  if (!reader.ok()) return sink.Finish(reader.status());
-  sink.header().set_capture_tool("Elephant Tracks (workbench import elephant)");
-  sink.header().add_notes(absl::StrCat("imported from ", in_path));
-  sink.header().add_notes(
-      "GC trace; ET roots are imprecise (never removed): validate with --lenient");
-  ElephantImporter importer(**reader, sink);
-  return sink.Finish(importer.Run());
+  return ImportLines<ElephantImporter>(
+      in_path, out_path, lenient, stats, "Elephant Tracks (workbench import elephant)",
+      {"GC trace; ET roots are imprecise (never removed): validate with --lenient"});
 }
 
 }  // namespace traces

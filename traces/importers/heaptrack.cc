@@ -27,16 +27,8 @@ class HeaptrackImporter {
   HeaptrackImporter(LineReader& reader, ImportSink& sink) : reader_(reader), sink_(sink) {}
 
   absl::Status Run() {
-    std::string text;
-    while (true) {
-      absl::StatusOr<bool> more = reader_.Next(&text);
-      if (!more.ok()) return more.status();
-      if (!*more) break;
-      sink_.CountLine();
-      line_ = reader_.line_number();
-      if (absl::Status s = Handle(text); !s.ok()) return s;
-    }
-    return absl::OkStatus();
+    return ForEachLine(reader_, sink_, &line_,
+                       [this](const std::string& text) { return Handle(text); });
   }
 
  private:
@@ -239,13 +231,8 @@ class HeaptrackImporter {
 
 absl::Status ImportHeaptrack(const std::string& in_path, const std::string& out_path, bool lenient,
                              ImportStats* stats) {
-  ImportSink sink(in_path, out_path, lenient, stats);
-  absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(in_path);
-  if (!reader.ok()) return sink.Finish(reader.status());
-  sink.header().set_capture_tool("heaptrack (workbench import heaptrack)");
-  sink.header().add_notes(absl::StrCat("imported from ", in_path));
-  HeaptrackImporter importer(**reader, sink);
-  return sink.Finish(importer.Run());
+  return ImportLines<HeaptrackImporter>(in_path, out_path, lenient, stats,
+                                        "heaptrack (workbench import heaptrack)");
 }
 
 }  // namespace traces

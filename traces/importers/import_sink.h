@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "replay/event.h"
 #include "replay/trace_io.h"
 #include "traces/importers/importer.h"
+#include "traces/importers/line_reader.h"
 #include "traces/trace.pb.h"
 
 namespace traces {
@@ -47,6 +49,39 @@ class ImportSink {
   TraceHeader header_;
   std::unique_ptr<replay::TraceWriter> writer_;
 };
+
+// An importer's read loop: each line of `reader` is counted, its number
+// put in *line (for the importer's messages), and handed to `handle`,
+// which returns a status; the first error ends the loop.
+template <typename F>
+absl::Status ForEachLine(LineReader& reader, ImportSink& sink, std::uint64_t* line, F handle) {
+  std::string text;
+  for (;;) {
+    absl::StatusOr<bool> more = reader.Next(&text);
+    if (!more.ok()) return more.status();
+    if (!*more) return absl::OkStatus();
+    sink.CountLine();
+    *line = reader.line_number();
+    if (absl::Status s = handle(text); !s.ok()) return s;
+  }
+}
+
+// The whole of a line-by-line importer: opens `in_path` (plain, gzip or
+// zstd), names the capture tool and the input in the header, runs
+// `Importer(reader, sink).Run()`, and closes or removes the output.
+template <typename Importer>
+absl::Status ImportLines(const std::string& in_path, const std::string& out_path, bool lenient,
+                         ImportStats* stats, const std::string& capture_tool,
+                         const std::vector<std::string>& notes = {}) {
+  ImportSink sink(in_path, out_path, lenient, stats);
+  absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(in_path);
+  if (!reader.ok()) return sink.Finish(reader.status());
+  sink.header().set_capture_tool(capture_tool);
+  sink.header().add_notes("imported from " + in_path);
+  for (const std::string& note : notes) sink.header().add_notes(note);
+  Importer importer(**reader, sink);
+  return sink.Finish(importer.Run());
+}
 
 }  // namespace traces
 

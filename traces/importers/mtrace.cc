@@ -51,14 +51,11 @@ class MtraceImporter {
   MtraceImporter(LineReader& reader, ImportSink& sink) : reader_(reader), sink_(sink) {}
 
   absl::Status Run() {
-    std::string text;
-    while (true) {
-      absl::StatusOr<bool> more = reader_.Next(&text);
-      if (!more.ok()) return more.status();
-      if (!*more) break;
-      sink_.CountLine();
-      line_ = reader_.line_number();
-      if (absl::Status s = Handle(absl::StripAsciiWhitespace(text)); !s.ok()) return s;
+    if (absl::Status s = ForEachLine(
+            reader_, sink_, &line_,
+            [this](const std::string& text) { return Handle(absl::StripAsciiWhitespace(text)); });
+        !s.ok()) {
+      return s;
     }
     if (pending_.has_value()) return DanglingRealloc();
     return absl::OkStatus();
@@ -241,13 +238,8 @@ class MtraceImporter {
 
 absl::Status ImportMtrace(const std::string& in_path, const std::string& out_path, bool lenient,
                           ImportStats* stats) {
-  ImportSink sink(in_path, out_path, lenient, stats);
-  absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(in_path);
-  if (!reader.ok()) return sink.Finish(reader.status());
-  sink.header().set_capture_tool("glibc mtrace (workbench import mtrace)");
-  sink.header().add_notes(absl::StrCat("imported from ", in_path));
-  MtraceImporter importer(**reader, sink);
-  return sink.Finish(importer.Run());
+  return ImportLines<MtraceImporter>(in_path, out_path, lenient, stats,
+                                     "glibc mtrace (workbench import mtrace)");
 }
 
 }  // namespace traces

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/replay/trace_test_util.h"
 
@@ -38,6 +39,19 @@ std::string TestData(const std::string& name) {
   if (srcdir == nullptr) return "tests/traces/importers/testdata/" + name;
   return absl::StrCat(srcdir, "/", workspace != nullptr ? workspace : "__main__",
                       "/tests/traces/importers/testdata/", name);
+}
+
+void ExpectRefused(traces::ImportFn import, const std::vector<BadCase>& cases) {
+  for (const BadCase& c : cases) {
+    SCOPED_TRACE(c.text);
+    const std::string path = replay_test::TempPath("bad.txt");
+    replay_test::WriteFile(path, c.text);
+    absl::StatusOr<Imported> imported = ImportFile(import, path);
+    ASSERT_FALSE(imported.ok());
+    EXPECT_TRUE(absl::IsInvalidArgument(imported.status())) << imported.status();
+    EXPECT_THAT(std::string(imported.status().message()), testing::StartsWith(path + ": "));
+    EXPECT_THAT(imported.status().message(), testing::HasSubstr(c.error));
+  }
 }
 
 }  // namespace importers_test

@@ -28,6 +28,15 @@ absl::StatusOr<Imported> ImportText(traces::ImportFn import, const std::string& 
 // A checked-in file under tests/traces/importers/testdata/.
 std::string TestData(const std::string& name);
 
+// An input the importer must refuse, and a part of the error it must give.
+struct BadCase {
+  const char* text;
+  const char* error;
+};
+// Imports each case (strictly) and checks that it fails with an
+// InvalidArgument naming the file and containing the case's error.
+void ExpectRefused(traces::ImportFn import, const std::vector<BadCase>& cases);
+
 }  // namespace importers_test
 
 #endif  // TESTS_TRACES_IMPORTERS_IMPORT_TEST_UTIL_H_

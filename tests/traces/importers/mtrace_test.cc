@@ -66,41 +66,28 @@ TEST(MtraceImportTest, EveryKindOfLine) {
   EXPECT_THAT(imported->header.capture_tool(), HasSubstr("mtrace"));
 }
 
-struct BadCase {
-  const char* text;
-  const char* error;
-};
-
 TEST(MtraceImportTest, ErrorsNameTheFileTheLineAndWhatWasExpected) {
-  const BadCase cases[] = {
-      {"= Start\n* 0x10 0x20\n", "line 2: unknown operation '*' (expected +, -, <, >, ! or =)"},
-      {"+ 0x10\n", "line 1: expected 2 operands (+ ADDRESS SIZE), found 1"},
-      {"+ 0x10 0x20 0x30\n", "line 1: expected 2 operands (+ ADDRESS SIZE), found 3"},
-      {"+ 0xzz 0x20\n", "line 1: '0xzz' is not a hex address (+ ADDRESS SIZE)"},
-      {"+ 0x10 big\n", "line 1: 'big' is not a hex size (+ ADDRESS SIZE)"},
-      {"+ 0x10 0x20\n- 0x30\n", "line 2: free of 0x30, which is not live (expected an earlier"},
-      {"+ 0x10 0x20\n+ 0x10 0x8\n", "line 2: address 0x10 is allocated again while live"},
-      {"+ 0x10 0x20\n< 0x10\n- 0x10\n",
-       "line 2: realloc of 0x10: '<' must be followed by its '> ADDRESS SIZE' line"},
-      {"+ 0x10 0x20\n< 0x10\n", "line 2: realloc of 0x10: '<' must be followed"},
-      {"> 0x10 0x20\n", "line 1: '>' without the '<' line of its realloc just before it"},
-      {"< 0x10\n> 0x20 0x8\n", "line 1: realloc of 0x10, which is not live"},
-      {"+ 0x10 0x20\n+ 0x20 0x20\n< 0x10\n> 0x20 0x8\n",
-       "line 4: realloc to 0x20, which is already live"},
-      {"@ ./prog:[0x4005d6 + 0x10 0x20\n", "line 1: expected '@ CALLER[ADDRESS] ' before"},
-      {"+ 0x10 0x2000000000000\n", "line 1: size 562949953421312 exceeds the limit"},
-      {"+ 0x10 0x20\nhello world\n", "line 2: expected an operation"},
-  };
-  for (const BadCase& c : cases) {
-    SCOPED_TRACE(c.text);
-    const std::string path = replay_test::TempPath("bad.txt");
-    replay_test::WriteFile(path, c.text);
-    absl::StatusOr<Imported> imported = ImportFile(kImport, path);
-    ASSERT_FALSE(imported.ok());
-    EXPECT_TRUE(absl::IsInvalidArgument(imported.status())) << imported.status();
-    EXPECT_THAT(std::string(imported.status().message()), StartsWith(path + ": "));
-    EXPECT_THAT(imported.status().message(), HasSubstr(c.error));
-  }
+  ExpectRefused(
+      kImport,
+      {
+          {"= Start\n* 0x10 0x20\n", "line 2: unknown operation '*' (expected +, -, <, >, ! or =)"},
+          {"+ 0x10\n", "line 1: expected 2 operands (+ ADDRESS SIZE), found 1"},
+          {"+ 0x10 0x20 0x30\n", "line 1: expected 2 operands (+ ADDRESS SIZE), found 3"},
+          {"+ 0xzz 0x20\n", "line 1: '0xzz' is not a hex address (+ ADDRESS SIZE)"},
+          {"+ 0x10 big\n", "line 1: 'big' is not a hex size (+ ADDRESS SIZE)"},
+          {"+ 0x10 0x20\n- 0x30\n", "line 2: free of 0x30, which is not live (expected an earlier"},
+          {"+ 0x10 0x20\n+ 0x10 0x8\n", "line 2: address 0x10 is allocated again while live"},
+          {"+ 0x10 0x20\n< 0x10\n- 0x10\n",
+           "line 2: realloc of 0x10: '<' must be followed by its '> ADDRESS SIZE' line"},
+          {"+ 0x10 0x20\n< 0x10\n", "line 2: realloc of 0x10: '<' must be followed"},
+          {"> 0x10 0x20\n", "line 1: '>' without the '<' line of its realloc just before it"},
+          {"< 0x10\n> 0x20 0x8\n", "line 1: realloc of 0x10, which is not live"},
+          {"+ 0x10 0x20\n+ 0x20 0x20\n< 0x10\n> 0x20 0x8\n",
+           "line 4: realloc to 0x20, which is already live"},
+          {"@ ./prog:[0x4005d6 + 0x10 0x20\n", "line 1: expected '@ CALLER[ADDRESS] ' before"},
+          {"+ 0x10 0x2000000000000\n", "line 1: size 562949953421312 exceeds the limit"},
+          {"+ 0x10 0x20\nhello world\n", "line 2: expected an operation"},
+      });
 }
 
 TEST(MtraceImportTest, LenientCountsAndSkipsBadLines) {
