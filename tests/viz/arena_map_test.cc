@@ -1,0 +1,94 @@
+// The arena map's model, without a window: tiles follow the grain map,
+// zooming out aggregates grains by majority, and hover text names a tile.
+#include "viz/model/arena_map.h"
+
+#include <memory>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace viz {
+namespace {
+
+using core::SegmentType;
+
+class ArenaMapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    buffer_.resize(4u << 20);
+    ASSERT_EQ(
+        core::Arena::CreateClient(buffer_.data(), buffer_.size(), core::ArenaOptions{}, &arena_),
+        core::Res::kOk);
+  }
+  core::Range Alloc(std::size_t size, SegmentType type) {
+    core::Range r;
+    EXPECT_EQ(arena_->Alloc(size, 0, type, false, &r), core::Res::kOk);
+    return r;
+  }
+  std::size_t Grains() const {
+    std::size_t n = 0;
+    arena_->WalkChunks(
+        [&](core::Range chunk, const core::GrainInfo*) { n += chunk.size() / 4096; });
+    return n;
+  }
+  std::vector<char> buffer_;
+  std::unique_ptr<core::Arena> arena_;
+};
+
+TEST_F(ArenaMapTest, OneTilePerGrainShowsEachSegmentsType) {
+  const core::Range nursery = Alloc(8 * 4096, SegmentType::kNursery);
+  const core::Range mvff = Alloc(4 * 4096, SegmentType::kManualVariable);
+  const ArenaMap map = BuildArenaMap(*arena_, 64, 1 << 20);
+  EXPECT_EQ(map.grains_per_tile, 1u);
+  EXPECT_EQ(map.tiles.size(), Grains());
+  int nursery_tiles = 0, mvff_tiles = 0;
+  for (const Tile& t : map.tiles) {
+    if (nursery.Contains(t.range.base)) {
+      EXPECT_EQ(t.type, SegmentType::kNursery);
+      EXPECT_EQ(t.color, ColorOf(SegmentType::kNursery, true));
+      ++nursery_tiles;
+    }
+    if (mvff.Contains(t.range.base)) {
+      EXPECT_EQ(t.type, SegmentType::kManualVariable);
+      ++mvff_tiles;
+    }
+  }
+  EXPECT_EQ(nursery_tiles, 8);
+  EXPECT_EQ(mvff_tiles, 4);
+  EXPECT_EQ(map.count[static_cast<int>(SegmentType::kNursery)], 8u);
+  // Row-major layout: tile i is at column i % 64, row i / 64.
+  EXPECT_EQ(TileAt(map, 3, 2), &map.tiles[2 * 64 + 3]);
+  EXPECT_EQ(TileAt(map, 64, 0), nullptr);
+}
+
+TEST_F(ArenaMapTest, ZoomingOutAggregatesByMajority) {
+  Alloc(3 * 4096, SegmentType::kGeneration);
+  const ArenaMap map = BuildArenaMap(*arena_, 16, Grains() / 4 + 1);
+  EXPECT_EQ(map.grains_per_tile, 4u);
+  EXPECT_EQ(map.tiles.size(), (Grains() + 3) / 4);
+  // The three generation grains show, in one tile or two, as generation
+  // tiles that also hold free grains (ties go to the used type).
+  int found = 0;
+  for (const Tile& t : map.tiles) {
+    if (t.type != SegmentType::kGeneration) continue;
+    ++found;
+    EXPECT_TRUE(t.mixed);
+    EXPECT_NE(DescribeTile(map, t).find("generation (mixed)"), std::string::npos)
+        << DescribeTile(map, t);
+  }
+  EXPECT_GE(found, 1);
+}
+
+TEST(PaletteTest, EveryTypeHasItsOwnColour) {
+  for (int a = 0; a < core::kSegmentTypeCount; ++a) {
+    for (int b = a + 1; b < core::kSegmentTypeCount; ++b) {
+      EXPECT_NE(ColorOf(static_cast<SegmentType>(a), true),
+                ColorOf(static_cast<SegmentType>(b), true))
+          << a << " and " << b;
+    }
+  }
+  EXPECT_NE(ColorOf(SegmentType::kFree, true), ColorOf(SegmentType::kFree, false));
+}
+
+}  // namespace
+}  // namespace viz

@@ -1,0 +1,51 @@
+// What the arena map shows, prepared apart from any drawing (the Tracy
+// split): the arena's grains as tiles, each covering `grains_per_tile`
+// grains (1 when zoomed in; many when a large arena is seen whole), laid
+// out in rows, each with the type that holds most of its grains, whether
+// its grains are committed, and the pool that owns them. Building it walks
+// the arena's grain map under the arena's lock, so it may run while a
+// replay thread allocates.
+#ifndef VIZ_MODEL_ARENA_MAP_H_
+#define VIZ_MODEL_ARENA_MAP_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/arena/arena.h"
+#include "viz/model/palette.h"
+
+namespace viz {
+
+struct Tile {
+  core::Range range;       // The grains it covers.
+  core::SegmentType type;  // The type of most of them.
+  bool committed;          // Any of them committed.
+  bool mixed;              // Not all of one type.
+  std::uint32_t pool_id;   // Of the first allocated grain (0: none).
+  Rgb color;
+};
+
+struct ArenaMap {
+  std::size_t grain_size = 0;
+  std::size_t grains_per_tile = 1;
+  std::size_t columns = 0;  // Tiles per row.
+  std::vector<Tile> tiles;  // Row-major, chunk after chunk.
+  // Tiles of each type, for the legend.
+  std::size_t count[core::kSegmentTypeCount] = {};
+};
+
+// Lays out at most `max_tiles` tiles in rows of `columns`: the smallest
+// power-of-two grains per tile that fits the whole arena.
+ArenaMap BuildArenaMap(const core::Arena& arena, std::size_t columns, std::size_t max_tiles);
+
+// The tile at (column, row) of a map, if there is one.
+const Tile* TileAt(const ArenaMap& map, std::size_t column, std::size_t row);
+
+// One line about a tile for the hover box: its addresses, type, pool.
+std::string DescribeTile(const ArenaMap& map, const Tile& tile);
+
+}  // namespace viz
+
+#endif  // VIZ_MODEL_ARENA_MAP_H_

@@ -1,0 +1,27 @@
+// The colours of the arena map: one per segment type (MLWorks' space and
+// block types, MPS's segment kinds), shared by the map, its legend and the
+// tests that check pixels.
+#ifndef VIZ_MODEL_PALETTE_H_
+#define VIZ_MODEL_PALETTE_H_
+
+#include <cstdint>
+
+#include "core/arena/segment_type.h"
+
+namespace viz {
+
+struct Rgb {
+  std::uint8_t r, g, b;
+  friend bool operator==(Rgb, Rgb) = default;
+};
+
+// The colour of a grain of `type`; free grains that are not committed
+// (address space only) are darker than committed spare ones.
+Rgb ColorOf(core::SegmentType type, bool committed);
+
+// The window's background, between tiles.
+inline constexpr Rgb kBackground = {24, 24, 28};
+
+}  // namespace viz
+
+#endif  // VIZ_MODEL_PALETTE_H_
