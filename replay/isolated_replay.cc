@@ -13,36 +13,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "replay/bundled_file.h"
 #include "replay/event_pipe.h"
 #include "replay/system_subjects.h"
 
 namespace replay {
 namespace {
-
-std::string Executable() {
-  char buffer[4096];
-  const ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
-}
-
-// The replay_child binary: $WORKBENCH_REPLAY_CHILD, else in the runfiles of
-// this binary or test (Bazel), else next to this binary.
-absl::StatusOr<std::string> ReplayChildPath() {
-  if (const char* path = std::getenv("WORKBENCH_REPLAY_CHILD")) return std::string(path);
-  const std::string exe = Executable();
-  std::vector<std::string> candidates;
-  for (const char* root : {std::getenv("RUNFILES_DIR"), std::getenv("TEST_SRCDIR")}) {
-    if (root != nullptr) candidates.push_back(absl::StrCat(root, "/workbench/replay/replay_child"));
-  }
-  candidates.push_back(exe + ".runfiles/workbench/replay/replay_child");
-  candidates.push_back(exe.substr(0, exe.rfind('/') + 1) + "replay_child");
-  for (const std::string& path : candidates) {
-    if (access(path.c_str(), X_OK) == 0) return path;
-  }
-  return absl::NotFoundError(absl::StrCat("cannot find the replay_child binary (looked in ",
-                                          absl::StrJoin(candidates, ", "),
-                                          "); set WORKBENCH_REPLAY_CHILD"));
-}
 
 std::vector<std::string> ChildArguments(const std::string& child, const std::string& policy,
                                         const std::string& trace_path,
@@ -113,7 +89,8 @@ PolicyRun ReplayInChild(const std::string& trace_path, const std::string& policy
     if (!library.ok()) return FailedRun(policy, library.status());
     preload = *library;
   }
-  absl::StatusOr<std::string> child = ReplayChildPath();
+  absl::StatusOr<std::string> child =
+      FindBundledFile("replay/replay_child", "WORKBENCH_REPLAY_CHILD");
   if (!child.ok()) return FailedRun(policy, child.status());
   absl::StatusOr<std::unique_ptr<TraceReader>> reader = TraceReader::Open(trace_path);
   if (!reader.ok()) return FailedRun(policy, reader.status());

@@ -15,18 +15,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "replay/bundled_file.h"
 #include "replay/trace_io.h"
 #include "traces/capture/raw_log.h"
 
 namespace capture {
 namespace {
 
-constexpr const char* kLibraryRunfile = "workbench/traces/capture/librecord.so";
-
-bool IsFile(const std::string& path) {
-  struct stat st;
-  return !path.empty() && stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
+constexpr const char* kLibraryRunfile = "traces/capture/librecord.so";
 
 // Checks that `path` can be created or overwritten, leaving nothing behind.
 absl::Status CheckWritable(const std::string& path) {
@@ -168,29 +164,7 @@ std::string ChildTracePath(const std::string& output, std::uint32_t pid, int ima
 }
 
 absl::StatusOr<std::string> FindRecordLibrary() {
-  if (const char* env = std::getenv("WORKBENCH_RECORD_LIB"); env != nullptr && *env != '\0') {
-    if (IsFile(env)) return std::string(env);
-    return absl::NotFoundError(
-        absl::StrCat(env, " (from WORKBENCH_RECORD_LIB): no such file; expected librecord.so"));
-  }
-  std::error_code error;
-  const std::string exe = std::filesystem::read_symlink("/proc/self/exe", error).string();
-  std::vector<std::string> candidates = {absl::StrCat(exe, ".runfiles/", kLibraryRunfile)};
-  for (const char* var : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
-    if (const char* dir = std::getenv(var); dir != nullptr && *dir != '\0') {
-      candidates.push_back(absl::StrCat(dir, "/", kLibraryRunfile));
-    }
-  }
-  // bazel-bin/tools/cli/workbench -> bazel-bin/traces/capture/librecord.so
-  const std::filesystem::path bin = std::filesystem::path(exe).parent_path().parent_path();
-  candidates.push_back((bin.parent_path() / "traces/capture/librecord.so").string());
-  for (const std::string& c : candidates) {
-    if (IsFile(c)) return c;
-  }
-  return absl::NotFoundError(absl::StrCat("cannot find librecord.so (looked at ", candidates[0],
-                                          " and next to the binary); build "
-                                          "//traces/capture:librecord.so or set "
-                                          "WORKBENCH_RECORD_LIB to its path"));
+  return replay::FindBundledFile(kLibraryRunfile, "WORKBENCH_RECORD_LIB");
 }
 
 absl::StatusOr<RecordResult> RecordCommand(const RecordOptions& options) {
