@@ -54,6 +54,7 @@ class CollectorSubject : public GcSubject {
   }
 
   std::string FailureReason() const override { return failure_; }
+  const core::Arena* arena() const override { return arena_.arena.get(); }
   std::size_t Footprint() const override { return arena_.observer.committed(); }
   std::size_t PeakFootprint() const override { return arena_.observer.peak(); }
   std::vector<std::pair<std::string, std::uint64_t>> Counters() const override {

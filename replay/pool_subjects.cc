@@ -82,7 +82,8 @@ class PoolSubjectBase : public Subject {
     return absl::InternalError(absl::StrCat(subject, ": ", pool.class_name(), ": ", check.what));
   }
 
-  core::Arena* arena() const { return arena_.arena.get(); }
+  const core::Arena* arena() const override { return arena_.arena.get(); }
+  core::Arena* arena() { return arena_.arena.get(); }
 
   // Destroyed after the pools, which live in subclasses.
   SubjectArena arena_;

@@ -14,6 +14,10 @@
 
 #include "absl/status/status.h"
 
+namespace core {
+class Arena;
+}  // namespace core
+
 namespace replay {
 
 class GcSubject;
@@ -62,6 +66,9 @@ class Subject {
   virtual bool FootprintIsCheap() const { return true; }
   // Named counters for reports (arena calls, segments, ...).
   virtual std::vector<std::pair<std::string, std::uint64_t>> Counters() const { return {}; }
+  // The arena this subject's pools stand on, for the visualizer's map
+  // (nullptr for system allocators).
+  virtual const core::Arena* arena() const { return nullptr; }
   // The collector's interface, if this subject collects garbage.
   virtual GcSubject* AsGc() { return nullptr; }
   // The allocator's own invariants, for --verify and tests.

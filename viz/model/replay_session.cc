@@ -1,0 +1,122 @@
+#include "viz/model/replay_session.h"
+
+#include <algorithm>
+
+#include "replay/event_source.h"
+#include "replay/policy_spec.h"
+#include "replay/subjects.h"
+
+namespace viz {
+
+// Hands the engine batches of at most target - delivered events, waiting
+// while there are none to give.
+class ReplaySession::GatedSource final : public replay::EventSource {
+ public:
+  explicit GatedSource(ReplaySession* session) : session_(*session) {}
+
+  absl::Status Next(absl::Span<const replay::Event>* batch, std::uint64_t* first) override {
+    *batch = {};
+    std::unique_lock<std::mutex> lock(session_.mutex_);
+    // Everything handed out before has been dispatched by now.
+    session_.dispatched_ = delivered_;
+    session_.changed_.notify_all();
+    if (offset_ == events_.size()) {
+      lock.unlock();
+      absl::Status s = session_.reader_->Next(&events_);
+      lock.lock();
+      offset_ = 0;
+      if (!s.ok()) return s;
+      if (events_.empty()) {
+        session_.at_end_ = true;
+        session_.changed_.notify_all();
+        // Keep the heap for the map until the session ends.
+        session_.changed_.wait(lock, [&] { return session_.stopping_; });
+        return absl::OkStatus();
+      }
+    }
+    session_.changed_.wait(lock,
+                           [&] { return session_.stopping_ || session_.target_ > delivered_; });
+    if (session_.stopping_) return absl::CancelledError("the session ended");
+    const std::size_t n = static_cast<std::size_t>(
+        std::min<std::uint64_t>(events_.size() - offset_, session_.target_ - delivered_));
+    *batch = absl::MakeConstSpan(events_).subspan(offset_, n);
+    *first = delivered_;
+    offset_ += n;
+    delivered_ += n;
+    return absl::OkStatus();
+  }
+  const std::string& name() const override { return session_.trace_; }
+
+ private:
+  ReplaySession& session_;
+  std::vector<replay::Event> events_;
+  std::size_t offset_ = 0;
+  std::uint64_t delivered_ = 0;
+};
+
+ReplaySession::ReplaySession(std::string trace, std::string policy)
+    : trace_(std::move(trace)), policy_(std::move(policy)) {}
+
+absl::StatusOr<std::unique_ptr<ReplaySession>> ReplaySession::Start(const std::string& trace,
+                                                                    const std::string& policy) {
+  absl::StatusOr<replay::PolicySpec> spec = replay::PolicySpec::Parse(policy);
+  if (!spec.ok()) return spec.status();
+  std::unique_ptr<ReplaySession> session(new ReplaySession(trace, policy));
+  absl::StatusOr<std::unique_ptr<replay::Subject>> subject = replay::MakeSubject(*spec);
+  if (!subject.ok()) return subject.status();
+  session->subject_ = *std::move(subject);
+  absl::StatusOr<std::unique_ptr<replay::TraceReader>> reader = replay::TraceReader::Open(trace);
+  if (!reader.ok()) return reader.status();
+  session->reader_ = *std::move(reader);
+  session->source_ = std::make_unique<GatedSource>(session.get());
+  session->thread_ = std::thread([s = session.get()] { s->Run(); });
+  return session;
+}
+
+void ReplaySession::Run() {
+  replay::Engine engine(subject_.get(), replay::EngineOptions{});
+  absl::Status status = engine.Replay(*source_, &result_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!stopping_) status_ = status;
+  stopped_ = true;
+  changed_.notify_all();
+}
+
+ReplaySession::~ReplaySession() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    changed_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void ReplaySession::AdvanceTo(std::uint64_t event) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  target_ = std::max(target_, event);
+  changed_.notify_all();
+}
+
+bool ReplaySession::WaitUntil(std::uint64_t event, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    return dispatched_ >= event || at_end_ || stopped_;
+  }) && dispatched_ >= event;
+}
+
+std::uint64_t ReplaySession::position() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return dispatched_;
+}
+
+bool ReplaySession::at_end() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return at_end_ || stopped_;
+}
+
+absl::Status ReplaySession::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return status_;
+}
+
+}  // namespace viz
