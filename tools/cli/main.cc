@@ -14,6 +14,7 @@
 #include "tools/cli/stats_command.h"
 #include "tools/cli/trace_commands.h"
 #include "tools/cli/validate_command.h"
+#include "tools/cli/viz_command.h"
 
 namespace {
 
@@ -44,6 +45,7 @@ void PrintUsage(std::ostream& os) {
   for (const Command& c : kCommands) {
     os << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
   }
+  os << "  viz       " << cli::kVizSummary << "\n";
   os << "\n'workbench COMMAND --help' lists a command's flags.\n";
 }
 
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
     PrintUsage(std::cout);
     return argc < 2 ? 2 : 0;
   }
+  // The visualizer is a program of its own, with its own flags.
+  if (std::strcmp(argv[1], "viz") == 0) return cli::ExecViz(argc - 2, argv + 2);
   const Command* command = nullptr;
   for (const Command& c : kCommands) {
     if (std::strcmp(argv[1], c.name) == 0) command = &c;

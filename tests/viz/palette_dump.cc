@@ -1,0 +1,13 @@
+// Prints the map colour of every segment type ("name R G B"), so that the
+// screenshot test compares pixels with the palette the visualizer uses.
+#include <cstdio>
+
+#include "viz/model/palette.h"
+
+int main() {
+  for (int t = 0; t < core::kSegmentTypeCount; ++t) {
+    const auto type = static_cast<core::SegmentType>(t);
+    const viz::Rgb c = viz::ColorOf(type, true);
+    std::printf("%s %d %d %d\n", core::SegmentTypeName(type), c.r, c.g, c.b);
+  }
+}

@@ -1,0 +1,23 @@
+// What the user has chosen to look at, apart from what there is to see
+// (the model) and how it is drawn (the panels).
+#ifndef VIZ_APP_VIEW_STATE_H_
+#define VIZ_APP_VIEW_STATE_H_
+
+#include <cstdint>
+
+#include "core/base/address.h"
+
+namespace viz {
+
+struct ViewState {
+  std::uint64_t target = 0;  // The event the replays are let through to.
+  bool playing = false;
+  int events_per_frame = 1000;  // Playback speed.
+  int tile_pixels = 6;          // Zoom: the side of one map tile.
+  core::Addr selected = 0;      // A clicked tile's base (0: none).
+  std::uint64_t seek = 0;       // The event typed into the seek box.
+};
+
+}  // namespace viz
+
+#endif  // VIZ_APP_VIEW_STATE_H_
