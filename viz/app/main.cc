@@ -29,6 +29,8 @@ ABSL_FLAG(std::string, screenshot, "",
 ABSL_FLAG(int, width, 1280, "Window width in pixels.");
 ABSL_FLAG(int, height, 800, "Window height in pixels.");
 ABSL_FLAG(int, zoom, 6, "Side of one map tile in pixels (1-24).");
+ABSL_FLAG(int, benchmark_frames, 0,
+          "With --screenshot: also draw this many frames first and print the frame rate.");
 ABSL_FLAG(bool, print_tiles, false,
           "With --screenshot: print where the first tile of each segment type was drawn "
           "(policy, type, x, y), for tests.");
@@ -123,7 +125,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   glfwMakeContextCurrent(window);
-  glfwSwapInterval(1);
+  // No vsync when measuring frames or taking pictures.
+  glfwSwapInterval(absl::GetFlag(FLAGS_screenshot).empty() ? 1 : 0);
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;  // No imgui.ini left behind.
   ImGui::StyleColorsDark();
@@ -137,6 +140,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   const std::string screenshot = absl::GetFlag(FLAGS_screenshot);
   if (!screenshot.empty()) {
+    const auto start = std::chrono::steady_clock::now();
     for (auto& s : sessions) {
       s->WaitUntil(view.target, std::chrono::minutes(10));
       if (!s->status().ok()) {
@@ -145,8 +149,25 @@ int main(int argc, char** argv) {
         exit_code = 1;
       }
     }
+    const double replay_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::uint64_t replayed = 0;
+    for (auto& s : sessions) replayed += s->position();
+    std::printf("replayed %llu events in %.3f s (%.2fM events/s)\n",
+                static_cast<unsigned long long>(replayed), replay_seconds,
+                replay_seconds > 0 ? static_cast<double>(replayed) / replay_seconds / 1e6 : 0);
     std::vector<viz::DrawnTile> drawn;
     bool seek_back = false;
+    if (const int frames = absl::GetFlag(FLAGS_benchmark_frames); frames > 0) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int f = 0; f < frames; ++f) {
+        Frame(window, sessions, view, nullptr, &seek_back);
+        glfwSwapBuffers(window);
+      }
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("drew %d frames in %.3f s: %.1f frames/s\n", frames, seconds, frames / seconds);
+    }
     Frame(window, sessions, view, nullptr, &seek_back);  // ImGui lays out on the first frame.
     Frame(window, sessions, view, &drawn, &seek_back);
     int w, h;
