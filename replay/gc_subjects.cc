@@ -55,6 +55,10 @@ class CollectorSubject : public GcSubject {
 
   std::string FailureReason() const override { return failure_; }
   const core::Arena* arena() const override { return arena_.arena.get(); }
+  bool AttachObserver(core::Observer* observer) override {
+    arena_.observer.set_next(observer);
+    return true;
+  }
   std::size_t Footprint() const override { return arena_.observer.committed(); }
   std::size_t PeakFootprint() const override { return arena_.observer.peak(); }
   std::vector<std::pair<std::string, std::uint64_t>> Counters() const override {

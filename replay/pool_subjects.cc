@@ -83,6 +83,10 @@ class PoolSubjectBase : public Subject {
   }
 
   const core::Arena* arena() const override { return arena_.arena.get(); }
+  bool AttachObserver(core::Observer* observer) override {
+    arena_.observer.set_next(observer);
+    return true;
+  }
   core::Arena* arena() { return arena_.arena.get(); }
 
   // Destroyed after the pools, which live in subclasses.

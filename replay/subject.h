@@ -16,6 +16,7 @@
 
 namespace core {
 class Arena;
+class Observer;
 }  // namespace core
 
 namespace replay {
@@ -67,8 +68,13 @@ class Subject {
   // Named counters for reports (arena calls, segments, ...).
   virtual std::vector<std::pair<std::string, std::uint64_t>> Counters() const { return {}; }
   // The arena this subject's pools stand on, for the visualizer's map
-  // (nullptr for system allocators).
+  // (nullptr for system allocators), and a way to hear what happens in it
+  // (segments, commits, collection phases); false if there is no arena.
   virtual const core::Arena* arena() const { return nullptr; }
+  virtual bool AttachObserver(core::Observer* observer) {
+    (void)observer;
+    return false;
+  }
   // The collector's interface, if this subject collects garbage.
   virtual GcSubject* AsGc() { return nullptr; }
   // The allocator's own invariants, for --verify and tests.

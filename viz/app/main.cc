@@ -32,8 +32,8 @@ ABSL_FLAG(int, zoom, 6, "Side of one map tile in pixels (1-24).");
 ABSL_FLAG(int, benchmark_frames, 0,
           "With --screenshot: also draw this many frames first and print the frame rate.");
 ABSL_FLAG(bool, print_tiles, false,
-          "With --screenshot: print where the first tile of each segment type was drawn "
-          "(policy, type, x, y), for tests.");
+          "With --screenshot: print each replay's collections so far, and where the first "
+          "tile of each segment type was drawn (policy, type, x, y), for tests.");
 
 namespace {
 
@@ -180,6 +180,10 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(view.target));
     }
     if (absl::GetFlag(FLAGS_print_tiles)) {
+      for (const auto& session : sessions) {
+        std::printf("collections %s %llu\n", session->policy().c_str(),
+                    static_cast<unsigned long long>(session->timeline().finished()));
+      }
       for (const viz::DrawnTile& t : drawn) {
         std::printf("tile %s %s %.0f %.0f\n", t.policy.c_str(), core::SegmentTypeName(t.type), t.x,
                     t.y);

@@ -20,6 +20,25 @@ std::string Bytes(std::size_t n) {
 
 constexpr float kControlsHeight = 110;
 constexpr float kLegendHeight = 64;
+constexpr float kTimelineHeight = 44;
+
+// The collections of one replay as phase spans over its events so far.
+void DrawTimeline(const ReplaySession& s, ImDrawList* draw, float left, float top, float width) {
+  const std::vector<PhaseSpan> spans = s.timeline().Spans();
+  const double last = static_cast<double>(std::max<std::uint64_t>(s.position(), 1));
+  draw->AddRectFilled(ImVec2(left, top + 16), ImVec2(left + width, top + kTimelineHeight - 8),
+                      IM_COL32(40, 40, 46, 255));
+  for (const PhaseSpan& span : spans) {
+    const float x0 =
+        left + width * static_cast<float>(static_cast<double>(span.begin_event) / last);
+    const float x1 = std::max(
+        x0 + 1, left + width * static_cast<float>(static_cast<double>(span.end_event) / last));
+    draw->AddRectFilled(ImVec2(x0, top + 16), ImVec2(x1, top + kTimelineHeight - 8),
+                        ToImColor(ColorOf(span.phase)));
+  }
+  draw->AddText(ImVec2(left, top), IM_COL32(230, 230, 230, 255),
+                absl::StrCat(s.timeline().finished(), " collections").c_str());
+}
 
 }  // namespace
 
@@ -66,7 +85,7 @@ void DrawMaps(std::vector<std::unique_ptr<ReplaySession>>& sessions, ViewState& 
               std::vector<DrawnTile>* drawn) {
   const ImGuiIO& io = ImGui::GetIO();
   const float top = kControlsHeight;
-  const float height = io.DisplaySize.y - top - kLegendHeight;
+  const float height = io.DisplaySize.y - top - kLegendHeight - kTimelineHeight;
   const float pane_width =
       io.DisplaySize.x / static_cast<float>(std::max<std::size_t>(sessions.size(), 1));
   ImDrawList* draw = ImGui::GetBackgroundDrawList();
@@ -81,6 +100,7 @@ void DrawMaps(std::vector<std::unique_ptr<ReplaySession>>& sessions, ViewState& 
                     "(no arena: a system allocator)");
       continue;
     }
+    DrawTimeline(s, draw, left + 8, top + 24 + height - 24, pane_width - 16);
     const float px = static_cast<float>(view.tile_pixels);
     const float map_top = top + 24;
     const std::size_t columns =

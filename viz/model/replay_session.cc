@@ -41,6 +41,7 @@ class ReplaySession::GatedSource final : public replay::EventSource {
         std::min<std::uint64_t>(events_.size() - offset_, session_.target_ - delivered_));
     *batch = absl::MakeConstSpan(events_).subspan(offset_, n);
     *first = delivered_;
+    session_.timeline_.SetEvent(delivered_);
     offset_ += n;
     delivered_ += n;
     return absl::OkStatus();
@@ -65,6 +66,7 @@ absl::StatusOr<std::unique_ptr<ReplaySession>> ReplaySession::Start(const std::s
   absl::StatusOr<std::unique_ptr<replay::Subject>> subject = replay::MakeSubject(*spec);
   if (!subject.ok()) return subject.status();
   session->subject_ = *std::move(subject);
+  session->subject_->AttachObserver(&session->timeline_);
   absl::StatusOr<std::unique_ptr<replay::TraceReader>> reader = replay::TraceReader::Open(trace);
   if (!reader.ok()) return reader.status();
   session->reader_ = *std::move(reader);

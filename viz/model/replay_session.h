@@ -19,6 +19,7 @@
 #include "replay/engine.h"
 #include "replay/subject.h"
 #include "replay/trace_io.h"
+#include "viz/model/timeline.h"
 
 namespace viz {
 
@@ -43,6 +44,8 @@ class ReplaySession {
   // The subject's arena (nullptr for system allocators).
   const core::Arena* arena() const { return subject_->arena(); }
   std::size_t footprint() const { return subject_->Footprint(); }
+  // The collections so far (empty for manual policies).
+  const CollectionTimeline& timeline() const { return timeline_; }
 
  private:
   class GatedSource;
@@ -50,8 +53,9 @@ class ReplaySession {
   void Run();
 
   std::string trace_, policy_;
-  std::unique_ptr<replay::TraceReader> reader_;
+  CollectionTimeline timeline_;  // Before the subject: its arena reports here.
   std::unique_ptr<replay::Subject> subject_;
+  std::unique_ptr<replay::TraceReader> reader_;
   std::unique_ptr<GatedSource> source_;
   replay::ReplayResult result_;
 
