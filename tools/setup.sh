@@ -27,6 +27,8 @@ PACKAGES=(
   heaptrack
   # SVG -> PNG for looking at plots; the visualizer's GUI and headless display.
   librsvg2-bin libglfw3-dev libimgui-dev libstb-dev xvfb xauth
+  # Mesa's software OpenGL (llvmpipe), which draws the visualizer under Xvfb.
+  libgl1-mesa-dri
 )
 
 # Packages that are fully installed (unknown packages only warn on stderr).
