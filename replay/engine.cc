@@ -319,6 +319,7 @@ class Replayer {
     const std::uint64_t footprint = ProbeFootprint();
     NoteFootprint(footprint);
     series_.push_back(Sample{index_, live_, footprint});
+    if (options_.on_sample) options_.on_sample(index_, live_, footprint);
     if (series_.size() >= 2 * std::max<std::size_t>(options_.samples, 1)) {
       // Keep every other sample and sample half as often from now on.
       std::size_t kept = 0;

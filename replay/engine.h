@@ -6,6 +6,7 @@
 #define REPLAY_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,10 @@ struct EngineOptions {
   std::uint64_t max_size = std::uint64_t{1} << 40;
   // About this many points in the footprint / live time series.
   std::size_t samples = 1000;
+  // Told of every sample as it is taken (event, live bytes, footprint), in
+  // the replaying thread: how the visualizer draws its charts while the
+  // replay runs.
+  std::function<void(std::uint64_t event, std::uint64_t live, std::uint64_t footprint)> on_sample;
 };
 
 struct Sample {

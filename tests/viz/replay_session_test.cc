@@ -38,6 +38,12 @@ TEST(ReplaySessionTest, StopsWhereToldAndKeepsTheHeapForTheMap) {
   const ArenaMap map = BuildArenaMap(*s.arena(), 64, 4096);
   EXPECT_GT(map.count[static_cast<int>(core::SegmentType::kManualVariable)], 0u);
   EXPECT_GT(s.footprint(), 0u);
+  // The chart has the engine's samples so far, in event order.
+  const std::vector<ReplaySession::Point> chart = s.Chart();
+  ASSERT_GT(chart.size(), 10u);
+  for (std::size_t i = 1; i < chart.size(); ++i) EXPECT_GT(chart[i].event, chart[i - 1].event);
+  EXPECT_LE(chart.back().event, 1234u);
+  EXPECT_GT(chart.back().footprint, 0u);
   s.AdvanceTo(1u << 30);
   EXPECT_FALSE(s.WaitUntil(1u << 30, std::chrono::seconds(20)));  // The trace ends first.
   EXPECT_TRUE(s.at_end());

@@ -22,6 +22,35 @@ constexpr float kControlsHeight = 110;
 constexpr float kLegendHeight = 64;
 constexpr float kTimelineHeight = 44;
 
+constexpr float kChartHeight = 72;
+
+// Footprint (solid) and live bytes (dim) over the events so far.
+void DrawChart(const ReplaySession& s, ImDrawList* draw, float left, float top, float width) {
+  const std::vector<ReplaySession::Point> points = s.Chart();
+  const float bottom = top + kChartHeight - 8;
+  draw->AddRectFilled(ImVec2(left, top + 16), ImVec2(left + width, bottom),
+                      IM_COL32(34, 34, 40, 255));
+  std::uint64_t max_bytes = 1, last_event = 1;
+  for (const auto& p : points) {
+    max_bytes = std::max({max_bytes, p.footprint, p.live});
+    last_event = std::max(last_event, p.event);
+  }
+  draw->AddText(
+      ImVec2(left, top), IM_COL32(230, 230, 230, 255),
+      absl::StrCat("footprint (bright) and live (dim), up to ", Bytes(max_bytes)).c_str());
+  const auto at = [&](std::uint64_t event, std::uint64_t bytes) {
+    return ImVec2(
+        left + width * static_cast<float>(static_cast<double>(event) / last_event),
+        bottom - (bottom - top - 18) * static_cast<float>(static_cast<double>(bytes) / max_bytes));
+  };
+  for (std::size_t i = 1; i < points.size(); ++i) {
+    draw->AddLine(at(points[i - 1].event, points[i - 1].live), at(points[i].event, points[i].live),
+                  IM_COL32(140, 140, 150, 255));
+    draw->AddLine(at(points[i - 1].event, points[i - 1].footprint),
+                  at(points[i].event, points[i].footprint), IM_COL32(90, 200, 250, 255), 1.5f);
+  }
+}
+
 // The collections of one replay as phase spans over its events so far.
 void DrawTimeline(const ReplaySession& s, ImDrawList* draw, float left, float top, float width) {
   const std::vector<PhaseSpan> spans = s.timeline().Spans();
@@ -85,7 +114,7 @@ void DrawMaps(std::vector<std::unique_ptr<ReplaySession>>& sessions, ViewState& 
               std::vector<DrawnTile>* drawn) {
   const ImGuiIO& io = ImGui::GetIO();
   const float top = kControlsHeight;
-  const float height = io.DisplaySize.y - top - kLegendHeight - kTimelineHeight;
+  const float height = io.DisplaySize.y - top - kLegendHeight - kTimelineHeight - kChartHeight;
   const float pane_width =
       io.DisplaySize.x / static_cast<float>(std::max<std::size_t>(sessions.size(), 1));
   ImDrawList* draw = ImGui::GetBackgroundDrawList();
@@ -100,7 +129,8 @@ void DrawMaps(std::vector<std::unique_ptr<ReplaySession>>& sessions, ViewState& 
                     "(no arena: a system allocator)");
       continue;
     }
-    DrawTimeline(s, draw, left + 8, top + 24 + height - 24, pane_width - 16);
+    DrawChart(s, draw, left + 8, top + height, pane_width - 16);
+    DrawTimeline(s, draw, left + 8, top + height + kChartHeight, pane_width - 16);
     const float px = static_cast<float>(view.tile_pixels);
     const float map_top = top + 24;
     const std::size_t columns =

@@ -76,7 +76,18 @@ absl::StatusOr<std::unique_ptr<ReplaySession>> ReplaySession::Start(const std::s
 }
 
 void ReplaySession::Run() {
-  replay::Engine engine(subject_.get(), replay::EngineOptions{});
+  replay::EngineOptions options;
+  options.on_sample = [this](std::uint64_t event, std::uint64_t live, std::uint64_t footprint) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    chart_.push_back(Point{event, live, footprint});
+    if (chart_.size() >= 2000) {
+      // The engine samples half as often now; keep every other point.
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < chart_.size(); i += 2) chart_[kept++] = chart_[i];
+      chart_.resize(kept);
+    }
+  };
+  replay::Engine engine(subject_.get(), options);
   absl::Status status = engine.Replay(*source_, &result_);
   std::lock_guard<std::mutex> lock(mutex_);
   if (!stopping_) status_ = status;
@@ -114,6 +125,11 @@ std::uint64_t ReplaySession::position() const {
 bool ReplaySession::at_end() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return at_end_ || stopped_;
+}
+
+std::vector<ReplaySession::Point> ReplaySession::Chart() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return chart_;
 }
 
 absl::Status ReplaySession::status() const {

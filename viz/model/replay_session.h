@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,6 +45,12 @@ class ReplaySession {
   // The subject's arena (nullptr for system allocators).
   const core::Arena* arena() const { return subject_->arena(); }
   std::size_t footprint() const { return subject_->Footprint(); }
+  // Footprint and live bytes so far, about 1000 points (event, live,
+  // footprint) from the engine's own samples.
+  struct Point {
+    std::uint64_t event, live, footprint;
+  };
+  std::vector<Point> Chart() const;
   // The collections so far (empty for manual policies).
   const CollectionTimeline& timeline() const { return timeline_; }
 
@@ -67,6 +74,7 @@ class ReplaySession {
   bool stopping_ = false;
   bool stopped_ = false;
   absl::Status status_;
+  std::vector<Point> chart_;
   std::thread thread_;
 };
 
