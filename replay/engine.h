@@ -32,7 +32,8 @@ struct EngineOptions {
   // Told of every sample as it is taken (event, live bytes, footprint), in
   // the replaying thread: how the visualizer draws its charts while the
   // replay runs.
-  std::function<void(std::uint64_t event, std::uint64_t live, std::uint64_t footprint)> on_sample;
+  std::function<void(std::uint64_t event, std::uint64_t live, std::uint64_t footprint)> on_sample =
+      nullptr;
 };
 
 struct Sample {
