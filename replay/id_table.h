@@ -144,15 +144,22 @@ class IdTable {
     }
   }
 
-  // Calls f(id, block) for the live blocks of dense ids from `from` on, up
-  // to about `*budget` of them (reducing it); returns the id to resume at,
-  // or dense_limit() when the dense ids are done.
+  // Calls f(id, block) for the live blocks of dense ids from `from` on,
+  // within `*budget` (reducing it); returns the id to resume at, or
+  // dense_limit() when the dense ids are done.
   template <typename F>
   std::uint64_t ForEachDenseLive(std::uint64_t from, std::size_t* budget, F f) {
-    std::uint64_t id = from;
+    // A live block costs one unit; so do every kDeadPerUnit dead slots
+    // stepped over, so that a table of millions of dead ids is still
+    // walked in bounded steps.
+    constexpr std::uint64_t kDeadPerUnit = 32;
+    std::uint64_t id = from, dead = 0;
     for (; id<dense_end_&& * budget> 0; ++id) {
       if (dense_[id].live()) {
         f(id, dense_[id]);
+        --*budget;
+      } else if (++dead == kDeadPerUnit) {
+        dead = 0;
         --*budget;
       }
     }
