@@ -24,6 +24,7 @@
 #include <cstring>
 #include <new>
 
+#include "replay/event.h"
 #include "traces/capture/id_map.h"
 #include "traces/capture/raw_log.h"
 
@@ -33,17 +34,10 @@
 namespace capture {
 namespace {
 
-// replay::Flavour values (this library does not link the replay code).
-enum Flavour : std::uint8_t {
-  kMalloc = 0,
-  kCalloc = 1,
-  kMemalign = 4,
-  kAlignedAlloc = 5,
-  kPosixMemalign = 6,
-  kValloc = 7,
-  kPvalloc = 8,
-  kRealloc = 9,
-};
+// The trace's flavours (replay/event.h: header-only enums; this library
+// links none of the replay code).
+using replay::Flavour;
+using enum replay::Flavour;
 
 // --- The functions we wrap, found with dlsym(RTLD_NEXT). ---
 
@@ -346,7 +340,7 @@ void ReleaseBuffer(void* arg) {
 // Appends one record; returns its sequence number (0 if nothing recorded),
 // which is the id of a new block (raw_log.h), so ids are never reused.
 std::uint64_t Record(RawKind kind, std::uint64_t id, bool moved, std::uint64_t size,
-                     std::uint8_t flavour, std::uint8_t align_log2, const void* site) {
+                     Flavour flavour, std::uint8_t align_log2, const void* site) {
   ThreadBuffer* buffer = t_buffer;
   if (buffer == nullptr) {
     buffer = t_buffer = AcquireBuffer();
@@ -367,7 +361,7 @@ std::uint64_t Record(RawKind kind, std::uint64_t id, bool moved, std::uint64_t s
   r.site = reinterpret_cast<std::uintptr_t>(site);
   r.tid = t_tid;
   r.kind = kind;
-  r.flavour = flavour;
+  r.flavour = static_cast<std::uint8_t>(flavour);
   r.align_log2 = align_log2;
   r.moved = moved ? 1 : 0;
   buffer->used.store(used + 1, std::memory_order_release);  // Visible to exit flushes.
@@ -548,7 +542,6 @@ void BeforeExec() {
 }  // namespace
 }  // namespace capture
 
-using capture::Flavour;
 using capture::g_map;
 using capture::Init;
 using capture::IsBoot;
