@@ -54,10 +54,13 @@ class BoehmSubject final : public GcSubject {
     return absl::OkStatus();
   }
   absl::Status Collect(bool) override {
+    ++collect_calls_;
     GC_gcollect();
     return absl::OkStatus();
   }
   bool Collecting() const override { return false; }
+  // Boehm's own pauses come through TakePauses.
+  std::uint64_t work_count() const override { return collect_calls_; }
   bool YoungOnly() const override { return false; }
 
   core::Addr AllocateObject(std::size_t bytes) override {
@@ -121,6 +124,7 @@ class BoehmSubject final : public GcSubject {
   std::vector<std::pair<double, double>> pauses_;
   std::string failure_;
   mutable std::size_t peak_ = 0;
+  std::uint64_t collect_calls_ = 0;
 };
 
 }  // namespace

@@ -118,10 +118,10 @@ absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
   collecting_index_ = index;
   const double start = Now();
   bool collected = false;
-  const bool was_collecting = gc_->Collecting();
+  const std::uint64_t work_before = gc_->work_count();
   absl::Status status = collect(&collected);
   const double end = Now();
-  if (collected || was_collecting || gc_->Collecting()) {
+  if (collected || gc_->work_count() != work_before) {
     pauses_.emplace_back(start - clock_origin_, end - start);
     metrics_.gc_seconds += end - start;
   }

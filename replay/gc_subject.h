@@ -33,6 +33,9 @@ class GcSubject : public Subject {
   virtual absl::Status Poll(bool* collected) = 0;
   // A whole collection now (COLLECT events ask for a full one).
   virtual absl::Status Collect(bool full) = 0;
+  // How many times the collector has done collection work (steps, or whole
+  // collections): a poll that leaves it unchanged was no pause.
+  virtual std::uint64_t work_count() const = 0;
   // Whether a collection is under way (incremental).
   virtual bool Collecting() const = 0;
   // Whether the collection under way, or the last one, condemned only

@@ -1,5 +1,7 @@
 #include "replay/gc_subjects.h"
 
+#include <time.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +13,12 @@
 
 namespace replay {
 namespace {
+
+double Now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 // What every subject over one of the core's collecting pools shares: the
 // arena, the object format, the roots, polling for collections (stop the
@@ -24,27 +32,45 @@ class CollectorSubject : public GcSubject {
     core::Res res = core::Res::kOk;
     if (!incremental_) {
       if (!NeedsCollection()) return absl::OkStatus();
+      ++work_count_;
       res = CollectNow(false);
       *collected = res == core::Res::kOk;
     } else {
+      const double now = Now();
       if (!Collecting()) {
         if (!NeedsCollection()) return absl::OkStatus();
         res = Start();
+        allocated_ = since_start_ = 0;
+        credit_ = share_ * kShareWindow;
+        last_poll_ = now;
       }
+      // Time-sliced: the collector may take `share` of the time, banked
+      // over a short window, so the mutator keeps its utilisation; unless
+      // allocation has run far ahead of the collection.
+      credit_ = std::min(credit_ + share_ * (now - last_poll_), share_ * kShareWindow);
+      last_poll_ = now;
+      if (credit_ <= 0 && since_start_ < kRunAheadBytes) return Checked(res);
       // Paced: work in proportion to what was allocated since the last
-      // poll (MPS's collection rate), and at least the budget.
+      // step (MPS's collection rate), and at least the budget.
       const std::size_t work = std::max<std::size_t>(
           budget_, static_cast<std::size_t>(rate_ * static_cast<double>(allocated_)));
       allocated_ = 0;
+      ++work_count_;
       if (res == core::Res::kOk) res = StepBy(work, collected);
+      credit_ -= Now() - now;
     }
     return Checked(res);
   }
-  absl::Status Collect(bool full) override { return Checked(CollectNow(full)); }
+  absl::Status Collect(bool full) override {
+    ++work_count_;
+    return Checked(CollectNow(full));
+  }
+  std::uint64_t work_count() const override { return work_count_; }
 
   core::Addr AllocateObject(std::size_t bytes) override {
     void* p;
     allocated_ += bytes;
+    since_start_ += bytes;
     const core::Res res = pool()->Alloc(bytes, &p);
     if (res != core::Res::kOk) {
       failure_ = absl::StrCat("allocating an object of ", bytes, " bytes: ", core::ResMessage(res));
@@ -79,16 +105,19 @@ class CollectorSubject : public GcSubject {
     absl::StatusOr<bool> incremental = spec.GetBool("incremental", false);
     absl::StatusOr<std::uint64_t> budget = spec.GetSize("budget", 16 << 10);
     absl::StatusOr<double> rate = spec.GetDouble("rate", 0.25);
-    for (const absl::Status& s : {incremental.status(), budget.status(), rate.status()}) {
+    absl::StatusOr<double> share = spec.GetDouble("share", 0.1);
+    for (const absl::Status& s :
+         {incremental.status(), budget.status(), rate.status(), share.status()}) {
       if (!s.ok()) return s;
     }
-    if (*budget == 0 || *rate < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("policy '", spec.text, "': expected budget > 0 and rate >= 0"));
+    if (*budget == 0 || *rate < 0 || *share <= 0 || *share > 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "policy '", spec.text, "': expected budget > 0, rate >= 0 and share in (0, 1]"));
     }
     incremental_ = *incremental;
     budget_ = *budget;
     rate_ = *rate;
+    share_ = *share;
     return MakeSubjectArena(spec, &arena_);
   }
 
@@ -117,13 +146,20 @@ class CollectorSubject : public GcSubject {
   }
 
   bool incremental_ = false;
-  std::size_t budget_ = 0;     // Least work per poll, in bytes scanned or copied.
-  double rate_ = 0;            // Work per byte allocated.
-  std::size_t allocated_ = 0;  // Bytes allocated since the last poll.
+  std::size_t budget_ = 0;       // Least work per poll, in bytes scanned or copied.
+  double rate_ = 0;              // Work per byte allocated.
+  double share_ = 1;             // Most of the time the collector may take.
+  std::size_t allocated_ = 0;    // Bytes allocated since the last step.
+  std::size_t since_start_ = 0;  // Bytes allocated since the collection began.
+  double credit_ = 0;            // Collector time it may still take (seconds).
+  double last_poll_ = 0;
+  std::uint64_t work_count_ = 0;
+  static constexpr double kShareWindow = 0.005;  // Seconds of collector time banked at most.
+  static constexpr std::size_t kRunAheadBytes = std::size_t{64} << 20;
   std::string failure_;
 };
 
-const std::vector<std::string> kCollectorKeys = {"incremental", "budget", "rate"};
+const std::vector<std::string> kCollectorKeys = {"incremental", "budget", "rate", "share"};
 
 std::vector<std::string> Keys(std::vector<std::string> own) {
   own.insert(own.end(), kCollectorKeys.begin(), kCollectorKeys.end());

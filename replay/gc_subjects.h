@@ -2,9 +2,10 @@
 //   amc(chain=8m,36m;segment=64k;large=32k)  generational mostly-copying
 //   ams(segment=64k;max_class=2048;collect_after=8m)  mark-sweep
 // each also taking incremental=false|true, and, when incremental, rate=0.25
-// (bytes of collection work per byte allocated: MPS's collection rate) and
-// budget=16k (the least work per allocation), and the arena arguments every
-// core subject takes (subject_arena.h).
+// (bytes of collection work per byte allocated: MPS's collection rate),
+// budget=16k (the least work per step) and share=0.1 (the most of the time
+// the collector may take, banked over 5 ms, as Metronome slices time), and
+// the arena arguments every core subject takes (subject_arena.h).
 #ifndef REPLAY_GC_SUBJECTS_H_
 #define REPLAY_GC_SUBJECTS_H_
 

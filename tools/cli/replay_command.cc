@@ -19,7 +19,7 @@ ABSL_FLAG(std::string, policy, "",
           "commit_limit=, grain=, chunk=, mlworks=, arena_spare=; a system allocator: glibc, "
           "jemalloc, mimalloc, tcmalloc (each also lib=PATH), preloaded into its replay "
           "process; amc(chain=8m,36m;segment=64k;large=32k), ams(collect_after=8m;max_class=2048), "
-          "each with incremental=false, budget=16k, rate=0.25, and boehm, for GC "
+          "each with incremental=false, budget=16k, rate=0.25, share=0.1, and boehm, for GC "
           "traces; or null (the engine alone). Repeat for compare.");
 ABSL_FLAG(bool, verify, false,
           "Fill every block with an id-derived pattern and check it on free and realloc; also "
