@@ -128,8 +128,7 @@ TEST(GcReplayTest, RandomTracesVerifyAfterEveryCollection) {
         "amc(chain=64k,256k;segment=16k;large=8k;incremental=true;budget=64)",
         "amc(chain=32k;segment=16k;large=4k;arena=client;client_size=64m)",
         "ams(collect_after=64k;segment=16k;max_class=1024)",
-        "ams(collect_after=64k;segment=16k;max_class=1024;incremental=true;budget=64)",
-        "boehm"}) {
+        "ams(collect_after=64k;segment=16k;max_class=1024;incremental=true;budget=64)", "boehm"}) {
     SCOPED_TRACE(policy);
 #if defined(__SANITIZE_ADDRESS__)
     if (std::string(policy) == "boehm") continue;  // Refused in sanitizer builds.

@@ -48,10 +48,10 @@ struct RawRecord {
   // clock_gettime), CLOCK_MONOTONIC elsewhere. The converter maps it to ns
   // through the kClock records. kClock records: CLOCK_MONOTONIC.
   std::uint64_t ticks;
-  std::uint64_t id;      // FREE, REALLOC (old), USABLE_SIZE: the block's id.
-  std::uint64_t size;    // ALLOC, REALLOC: bytes asked for.
-  std::uint64_t site;    // Return address of the hooked call.
-  std::uint32_t tid;     // Kernel thread id.
+  std::uint64_t id;    // FREE, REALLOC (old), USABLE_SIZE: the block's id.
+  std::uint64_t size;  // ALLOC, REALLOC: bytes asked for.
+  std::uint64_t site;  // Return address of the hooked call.
+  std::uint32_t tid;   // Kernel thread id.
   RawKind kind;
   std::uint8_t flavour;     // replay::Flavour value (ALLOC).
   std::uint8_t align_log2;  // ALLOC: 0 for the flavour's default, else log2(alignment) + 1.
