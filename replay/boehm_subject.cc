@@ -1,22 +1,16 @@
 #include "replay/boehm_subject.h"
 
 #include <gc/gc.h>
-#include <time.h>
 
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "replay/clock.h"
 #include "replay/gc_subject.h"
 
 namespace replay {
 namespace {
-
-double Now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
 
 // Boehm reports collections through one global callback.
 std::vector<std::pair<double, double>>* g_pauses = nullptr;
@@ -25,10 +19,10 @@ std::uint64_t g_collections = 0;
 
 void OnCollectionEvent(GC_EventType event) {
   if (event == GC_EVENT_START) {
-    g_start = Now();
+    g_start = MonotonicSeconds();
   } else if (event == GC_EVENT_END) {
     ++g_collections;
-    if (g_pauses != nullptr) g_pauses->emplace_back(g_start, Now() - g_start);
+    if (g_pauses != nullptr) g_pauses->emplace_back(g_start, MonotonicSeconds() - g_start);
   }
 }
 
@@ -108,9 +102,10 @@ class BoehmSubject final : public GcSubject {
     return footprint;
   }
   std::size_t PeakFootprint() const override { return peak_; }
+  std::uint64_t HeapBytes() const override { return GC_get_heap_size() - GC_get_free_bytes(); }
   std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const override {
     return {{"collections", g_collections},
-            {"heap bytes", GC_get_heap_size() - GC_get_free_bytes()},
+            {"heap bytes", HeapBytes()},
             {"total allocated", GC_get_total_bytes()}};
   }
   std::vector<std::pair<std::string, std::uint64_t>> Counters() const override {

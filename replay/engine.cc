@@ -1,7 +1,5 @@
 #include "replay/engine.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -10,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "replay/block_pattern.h"
+#include "replay/clock.h"
 #include "replay/gc_mutator.h"
 #include "replay/id_table.h"
 #include "replay/mmap_allocator.h"
@@ -20,12 +19,6 @@ namespace {
 constexpr std::size_t kDefaultAlignment = 16;  // malloc's guarantee.
 constexpr std::size_t kMaxExamples = 10;
 constexpr std::size_t kPrefetchDistance = 16;  // Events ahead whose id slot is prefetched.
-
-double Now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
 
 // What the subject is asked for: malloc(0) still returns a unique block.
 inline std::uint64_t SubjectSize(std::uint64_t size) { return std::max<std::uint64_t>(size, 1); }
@@ -69,7 +62,7 @@ class Replayer {
     for (;;) {
       if (absl::Status s = source_.Next(&batch, &first); !s.ok()) return s;
       if (batch.empty()) break;
-      const double start = Now();
+      const double start = MonotonicSeconds();
       absl::Status status = absl::OkStatus();
       for (std::size_t i = 0; i < batch.size() && status.ok(); ++i) {
         if (i + kPrefetchDistance < batch.size()) blocks_.Prefetch(batch[i + kPrefetchDistance].id);
@@ -78,7 +71,7 @@ class Replayer {
         ++result_->events;
         if (index_ >= next_sample_) TakeSample();
       }
-      result_->seconds += Now() - start - probe_seconds_;
+      result_->seconds += MonotonicSeconds() - start - probe_seconds_;
       probe_seconds_ = 0;
       if (!status.ok()) return status;
     }
@@ -309,9 +302,9 @@ class Replayer {
   // probe is not cheap.
   std::uint64_t ProbeFootprint() {
     if (cheap_footprint_) return subject_->Footprint();
-    const double start = Now();
+    const double start = MonotonicSeconds();
     const std::uint64_t footprint = subject_->Footprint();
-    probe_seconds_ += Now() - start;
+    probe_seconds_ += MonotonicSeconds() - start;
     return footprint;
   }
 

@@ -1,24 +1,17 @@
 #include "replay/gc_mutator.h"
 
-#include <time.h>
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "core/gc/object_format.h"
 #include "replay/block_pattern.h"
+#include "replay/clock.h"
 
 namespace replay {
 namespace {
 
 using core::Addr;
 using core::gc::ObjectFormat;
-
-double Now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
 
 absl::Status TraceError(const std::string& what) { return absl::InvalidArgumentError(what); }
 
@@ -54,7 +47,7 @@ double Mmu(const std::vector<std::pair<double, double>>& pauses, double total, d
 }  // namespace
 
 GcMutator::GcMutator(GcSubject* gc, IdTable* table, bool verify)
-    : gc_(gc), table_(table), verify_(verify), clock_origin_(Now()) {
+    : gc_(gc), table_(table), verify_(verify), clock_origin_(MonotonicSeconds()) {
   roots_id_ = gc_->roots().AddStrong(&ScanRoots, this);
   table_id_ = gc_->roots().AddWeak(&ScanTable, this);
 }
@@ -76,7 +69,6 @@ bool GcMutator::ScanTable(core::gc::ScanState& ss, void* closure, std::size_t* b
     ss.FixWeak(block.address());
     if (!block.live()) {
       self->table_->Bury(id, &block, self->collecting_index_);
-      ++self->reclaimed_objects_;
     }
   };
   std::uint64_t& at = self->weak_cursor_;
@@ -116,11 +108,11 @@ template <typename F>
 absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
   if (!gc_->Collecting()) young_mark_ = young_.size();  // A collection may start here.
   collecting_index_ = index;
-  const double start = Now();
+  const double start = MonotonicSeconds();
   bool collected = false;
   const std::uint64_t work_before = gc_->work_count();
   absl::Status status = collect(&collected);
-  const double end = Now();
+  const double end = MonotonicSeconds();
   if (collected || gc_->work_count() != work_before) {
     pauses_.emplace_back(start - clock_origin_, end - start);
     metrics_.gc_seconds += end - start;
@@ -133,10 +125,7 @@ absl::Status GcMutator::AfterCollection(std::uint64_t index) {
   ++metrics_.collections;
   young_.erase(young_.begin(), young_.begin() + static_cast<std::ptrdiff_t>(young_mark_));
   young_mark_ = 0;
-  std::uint64_t survivors = 0;
-  for (const auto& [name, value] : gc_->GcCounters()) {
-    if (name == "heap bytes") survivors = value;
-  }
+  const std::uint64_t survivors = gc_->HeapBytes();
   occupancy_ = survivors;
   metrics_.peak_survivors = std::max(metrics_.peak_survivors, survivors);
   return verify_ ? Verify(index) : absl::OkStatus();
@@ -320,7 +309,7 @@ GcMetrics GcMutator::Metrics() const {
     m.max_pause = lengths.back();
     m.p99_pause = lengths[std::min(lengths.size() - 1, lengths.size() * 99 / 100)];
   }
-  const double total = Now() - clock_origin_;
+  const double total = MonotonicSeconds() - clock_origin_;
   m.mmu_10ms = Mmu(pauses, total, 0.010);
   m.mmu_50ms = Mmu(pauses, total, 0.050);
   return m;

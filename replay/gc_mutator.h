@@ -93,7 +93,6 @@ class GcMutator {
   std::uint64_t weak_cursor_ = 0;       // Where a resumed weak scan of the table continues.
   std::uint64_t collecting_index_ = 0;  // Event of the running collection's end.
   std::uint64_t occupancy_ = 0;
-  std::uint64_t reclaimed_objects_ = 0;
   // The pauses: start and length, seconds since the first.
   Vector<std::pair<double, double>> pauses_;
   double clock_origin_;

@@ -65,6 +65,9 @@ class GcSubject : public Subject {
   }
   virtual void TakePauses(std::vector<std::pair<double, double>>* out) { (void)out; }
 
+  // Bytes of objects the collector holds now: after a collection, what
+  // survived it.
+  virtual std::uint64_t HeapBytes() const = 0;
   // Collection counters for the report, e.g. {"copied", bytes}.
   virtual std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const = 0;
 

@@ -1,24 +1,17 @@
 #include "replay/gc_subjects.h"
 
-#include <time.h>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/gc/object_format.h"
 #include "core/pools/amc.h"
 #include "core/pools/ams.h"
+#include "replay/clock.h"
 #include "replay/gc_subject.h"
 #include "replay/subject_arena.h"
 
 namespace replay {
 namespace {
-
-double Now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
 
 // What every subject over one of the core's collecting pools shares: the
 // arena, the object format, the roots, polling for collections (stop the
@@ -36,7 +29,7 @@ class CollectorSubject : public GcSubject {
       res = CollectNow(false);
       *collected = res == core::Res::kOk;
     } else {
-      const double now = Now();
+      const double now = MonotonicSeconds();
       if (!Collecting()) {
         if (!NeedsCollection()) return absl::OkStatus();
         res = Start();
@@ -57,7 +50,7 @@ class CollectorSubject : public GcSubject {
       allocated_ = 0;
       ++work_count_;
       if (res == core::Res::kOk) res = StepBy(work, collected);
-      credit_ -= Now() - now;
+      credit_ -= MonotonicSeconds() - now;
     }
     return Checked(res);
   }
@@ -209,14 +202,17 @@ class AmcSubject final : public CollectorSubject {
   bool IsValidObject(core::Addr a) const override {
     return OwnsLiveGrain(a, *pool_) && !pool_->IsCondemned(a);
   }
+  std::uint64_t HeapBytes() const override {
+    std::uint64_t heap = 0;
+    for (int g = 0; g < pool_->generations(); ++g) heap += pool_->GenerationBytes(g);
+    return heap;
+  }
   std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const override {
     const core::AmcStats& s = pool_->stats();
     std::vector<std::pair<std::string, std::uint64_t>> out = {
         {"collections", s.collections}, {"condemned", s.condemned}, {"copied", s.copied},
         {"promoted", s.promoted},       {"reclaimed", s.reclaimed}, {"scanned", s.scanned}};
-    std::uint64_t heap = 0;
-    for (int g = 0; g < pool_->generations(); ++g) heap += pool_->GenerationBytes(g);
-    out.emplace_back("heap bytes", heap);
+    out.emplace_back("heap bytes", HeapBytes());
     for (std::size_t g = 0; g < s.collections_by_generation.size(); ++g) {
       out.emplace_back(absl::StrCat("collections of gen ", g), s.collections_by_generation[g]);
     }
@@ -270,14 +266,11 @@ class AmsSubject final : public CollectorSubject {
   bool IsValidObject(core::Addr a) const override {
     return OwnsLiveGrain(a, *pool_) && pool_->IsObject(a);
   }
+  std::uint64_t HeapBytes() const override { return pool_->allocated_bytes(); }
   std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const override {
     const core::AmsStats& s = pool_->stats();
-    return {{"collections", s.collections},
-            {"marked", s.marked},
-            {"swept", s.swept},
-            {"reclaimed", s.reclaimed},
-            {"scanned", s.scanned},
-            {"heap bytes", pool_->allocated_bytes()}};
+    return {{"collections", s.collections}, {"marked", s.marked},   {"swept", s.swept},
+            {"reclaimed", s.reclaimed},     {"scanned", s.scanned}, {"heap bytes", HeapBytes()}};
   }
 
  private:
