@@ -60,6 +60,9 @@ run "$workbench" viz "$tmp/p.trace" --at 100 --screenshot "$tmp/w.png" >/dev/nul
 [[ -s "$tmp/w.png" ]] || fail "workbench viz wrote no PNG"
 err=$(run "$viz" "$tmp/missing.trace" --screenshot "$tmp/x.png" 2>&1)
 [[ $? == 1 && "$err" == *"missing.trace"* ]] || fail "missing trace: $err"
+head -c 3000 "$tmp/p.trace" >"$tmp/cut.trace"
+err=$(run "$viz" "$tmp/cut.trace" --at 1000 --screenshot "$tmp/x.png" 2>&1)
+[[ $? == 1 && "$err" == *"cut.trace"*"truncated"* ]] || fail "truncated trace: $err"
 err=$(run "$viz" "$tmp/p.trace" --policy 'mvff(colour=red)' --screenshot "$tmp/x.png" 2>&1)
 [[ $? == 1 && "$err" == *"unknown argument 'colour'"* ]] || fail "bad policy: $err"
 

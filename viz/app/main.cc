@@ -8,6 +8,7 @@
 #include <imgui_impl_glfw.h>
 #include <imgui_impl_opengl3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -176,8 +177,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "workbench viz: %s\n", std::string(s.message()).c_str());
       exit_code = 1;
     } else {
+      std::uint64_t at = view.target;  // Where the replays got to (a trace may end sooner).
+      for (const auto& session : sessions) at = std::min(at, session->position());
       std::printf("wrote %s (%dx%d) at event %llu\n", screenshot.c_str(), w, h,
-                  static_cast<unsigned long long>(view.target));
+                  static_cast<unsigned long long>(at));
     }
     if (absl::GetFlag(FLAGS_print_tiles)) {
       for (const auto& session : sessions) {
