@@ -52,7 +52,7 @@ class Replayer {
         result_(result),
         cheap_footprint_(subject->FootprintIsCheap()) {
     if (GcSubject* gc = subject->AsGc()) {
-      gc_ = std::make_unique<GcMutator>(gc, &blocks_, options.verify);
+      gc_ = std::make_unique<GcMutator>(gc, &blocks_, options.verify, options.on_pause);
     }
   }
 
@@ -104,6 +104,9 @@ class Replayer {
       if (gc_ == nullptr) subject_->Free(block.p(), SubjectSize(block.size()), block.alignment());
     });
   }
+
+  const IdTable& blocks() const { return blocks_; }
+  const std::uint64_t& live() const { return live_; }
 
  private:
   absl::Status Dispatch(const Event& e) {
@@ -364,10 +367,21 @@ absl::Status Engine::Replay(TraceReader& reader, ReplayResult* result) {
 absl::Status Engine::Replay(EventSource& source, ReplayResult* result) {
   result->subject = subject_->name();
   Replayer replayer(subject_, options_, source, result);
+  running_ = &replayer.blocks();
+  running_live_ = &replayer.live();
   absl::Status status = replayer.Run();
   replayer.Finish();
   replayer.FreeAll();
+  running_ = nullptr;
+  running_live_ = nullptr;
   return status;
+}
+
+std::optional<LiveBlock> Engine::FindBlock(std::uintptr_t p) const {
+  if (running_ == nullptr) return std::nullopt;
+  const auto found = running_->FindContaining(p);
+  if (!found) return std::nullopt;
+  return LiveBlock{found->first, found->second.p(), found->second.size()};
 }
 
 }  // namespace replay

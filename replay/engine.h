@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,8 @@
 #include "replay/trace_io.h"
 
 namespace replay {
+
+class IdTable;
 
 struct EngineOptions {
   // Fill every block with an id-derived pattern; check it on free and
@@ -34,6 +37,16 @@ struct EngineOptions {
   // replay runs.
   std::function<void(std::uint64_t event, std::uint64_t live, std::uint64_t footprint)> on_sample =
       nullptr;
+  // Told of every collection pause as it ends (the event it came in, its
+  // length in seconds), in the replaying thread.
+  std::function<void(std::uint64_t event, double seconds)> on_pause = nullptr;
+};
+
+// A live block of the replay, as the id table knows it.
+struct LiveBlock {
+  std::uint64_t id;
+  void* p;
+  std::uint64_t size;  // As the trace asked.
 };
 
 struct Sample {
@@ -85,9 +98,19 @@ class Engine {
   absl::Status Replay(EventSource& source, ReplayResult* result);
   absl::Status Replay(TraceReader& reader, ReplayResult* result);
 
+  // The live block holding address `p`, if any, while Replay runs. Only
+  // from a thread that knows the replay is stopped between batches (its
+  // EventSource is waiting in Next), as the visualizer's is.
+  std::optional<LiveBlock> FindBlock(std::uintptr_t p) const;
+  // Likewise: the bytes live now, as the trace asked for them.
+  std::uint64_t LiveBytes() const { return running_live_ == nullptr ? 0 : *running_live_; }
+
  private:
   Subject* subject_;
   EngineOptions options_;
+  // The replay's table and live bytes, while it runs.
+  const IdTable* running_ = nullptr;
+  const std::uint64_t* running_live_ = nullptr;
 };
 
 }  // namespace replay

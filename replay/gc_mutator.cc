@@ -46,8 +46,13 @@ double Mmu(const std::vector<std::pair<double, double>>& pauses, double total, d
 
 }  // namespace
 
-GcMutator::GcMutator(GcSubject* gc, IdTable* table, bool verify)
-    : gc_(gc), table_(table), verify_(verify), clock_origin_(MonotonicSeconds()) {
+GcMutator::GcMutator(GcSubject* gc, IdTable* table, bool verify,
+                     std::function<void(std::uint64_t, double)> on_pause)
+    : gc_(gc),
+      table_(table),
+      verify_(verify),
+      on_pause_(std::move(on_pause)),
+      clock_origin_(MonotonicSeconds()) {
   roots_id_ = gc_->roots().AddStrong(&ScanRoots, this);
   table_id_ = gc_->roots().AddWeak(&ScanTable, this);
 }
@@ -113,12 +118,15 @@ absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
   const std::uint64_t work_before = gc_->work_count();
   absl::Status status = collect(&collected);
   const double end = MonotonicSeconds();
-  if (collected || gc_->work_count() != work_before) {
-    pauses_.emplace_back(start - clock_origin_, end - start);
-    metrics_.gc_seconds += end - start;
-  }
+  if (collected || gc_->work_count() != work_before) NotePause(index, start, end - start);
   if (!status.ok()) return status;
   return collected ? AfterCollection(index) : absl::OkStatus();
+}
+
+void GcMutator::NotePause(std::uint64_t index, double start, double length) {
+  pauses_.emplace_back(start - clock_origin_, length);
+  metrics_.gc_seconds += length;
+  if (on_pause_) on_pause_(index, length);
 }
 
 absl::Status GcMutator::AfterCollection(std::uint64_t index) {
@@ -172,10 +180,7 @@ absl::Status GcMutator::Alloc(const Event& e, std::uint64_t index) {
   // Collections the collector ran inside the allocation (Boehm).
   std::vector<std::pair<double, double>> inside;
   gc_->TakePauses(&inside);
-  for (const auto& [start, length] : inside) {
-    pauses_.emplace_back(start - clock_origin_, length);
-    metrics_.gc_seconds += length;
-  }
+  for (const auto& [start, length] : inside) NotePause(index, start, length);
   if (!inside.empty()) {
     young_mark_ = young_.size();
     return AfterCollection(index);

@@ -10,6 +10,7 @@
 #define REPLAY_GC_MUTATOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,9 @@ class GcMutator {
  public:
   // Invalid argument: the trace broke a rule (a semantic error); any other
   // code: the collector failed or was caught out (a fatal error).
-  GcMutator(GcSubject* gc, IdTable* table, bool verify);
+  // `on_pause` (optional) hears of every pause: its event and length.
+  GcMutator(GcSubject* gc, IdTable* table, bool verify,
+            std::function<void(std::uint64_t, double)> on_pause = nullptr);
   ~GcMutator();
   GcMutator(const GcMutator&) = delete;
   GcMutator& operator=(const GcMutator&) = delete;
@@ -76,6 +79,9 @@ class GcMutator {
   // collection finished, accounts for it and (verify) checks the heap.
   template <typename F>
   absl::Status Pause(std::uint64_t index, F collect);
+  // A pause of `length` seconds from `start` (CLOCK_MONOTONIC), in event
+  // `index`.
+  void NotePause(std::uint64_t index, double start, double length);
   absl::Status AfterCollection(std::uint64_t index);
   absl::Status Verify(std::uint64_t index);
 
@@ -93,6 +99,7 @@ class GcMutator {
   std::uint64_t weak_cursor_ = 0;       // Where a resumed weak scan of the table continues.
   std::uint64_t collecting_index_ = 0;  // Event of the running collection's end.
   std::uint64_t occupancy_ = 0;
+  std::function<void(std::uint64_t, double)> on_pause_;
   // The pauses: start and length, seconds since the first.
   Vector<std::pair<double, double>> pauses_;
   double clock_origin_;

@@ -13,6 +13,8 @@
 
 #include "absl/status/status.h"
 #include "core/base/address.h"
+#include "core/base/function_ref.h"
+#include "core/gc/phase.h"
 #include "core/gc/roots.h"
 #include "replay/subject.h"
 
@@ -70,6 +72,20 @@ class GcSubject : public Subject {
   virtual std::uint64_t HeapBytes() const = 0;
   // Collection counters for the report, e.g. {"copied", bytes}.
   virtual std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const = 0;
+
+  // For the visualizer, while the replay is stopped between events. The
+  // memory a running collection concerns, by colour, in address order:
+  virtual void WalkTraceColors(
+      core::FunctionRef<void(core::Range, core::gc::TraceColor)> visit) const {
+    (void)visit;
+  }
+  // Bytes in each generation, youngest first (empty: no generations).
+  virtual std::vector<std::uint64_t> GenerationSizes() const { return {}; }
+  // The generation of the object at `a` (-1: none, or not known).
+  virtual int GenerationOf(core::Addr a) const {
+    (void)a;
+    return -1;
+  }
 
  protected:
   using Subject::Subject;

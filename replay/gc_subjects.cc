@@ -218,6 +218,16 @@ class AmcSubject final : public CollectorSubject {
     }
     return out;
   }
+  void WalkTraceColors(
+      core::FunctionRef<void(core::Range, core::gc::TraceColor)> visit) const override {
+    pool_->WalkTraceColors(visit);
+  }
+  std::vector<std::uint64_t> GenerationSizes() const override {
+    std::vector<std::uint64_t> sizes;
+    for (int g = 0; g < pool_->generations(); ++g) sizes.push_back(pool_->GenerationBytes(g));
+    return sizes;
+  }
+  int GenerationOf(core::Addr a) const override { return pool_->GenerationOf(a); }
 
  private:
   explicit AmcSubject(const PolicySpec& spec) : CollectorSubject(spec) {}
@@ -271,6 +281,10 @@ class AmsSubject final : public CollectorSubject {
     const core::AmsStats& s = pool_->stats();
     return {{"collections", s.collections}, {"marked", s.marked},   {"swept", s.swept},
             {"reclaimed", s.reclaimed},     {"scanned", s.scanned}, {"heap bytes", HeapBytes()}};
+  }
+  void WalkTraceColors(
+      core::FunctionRef<void(core::Range, core::gc::TraceColor)> visit) const override {
+    pool_->WalkTraceColors(visit);
   }
 
  private:

@@ -133,6 +133,23 @@ class IdTable {
     return b->freed_at();
   }
 
+  // The live block holding address `a` (a zero-byte block holds its own
+  // address), and its id. A walk of the whole table: for a visualizer's
+  // hover, never the replay's hot path.
+  std::optional<std::pair<std::uint64_t, Block>> FindContaining(std::uintptr_t a) const {
+    const auto holds = [a](const Block& b) {
+      const auto p = reinterpret_cast<std::uintptr_t>(b.p());
+      return b.live() && p <= a && a - p < std::max<std::uint64_t>(b.size(), 1);
+    };
+    for (std::uint64_t id = 0; id < dense_end_; ++id) {
+      if (holds(dense_[id])) return std::make_pair(id, dense_[id]);
+    }
+    for (const auto& [id, block] : sparse_) {
+      if (holds(block)) return std::make_pair(id, block);
+    }
+    return std::nullopt;
+  }
+
   // Calls f(id, block) for every live block.
   template <typename F>
   void ForEachLive(F f) {

@@ -18,4 +18,18 @@ const char* PhaseName(Phase phase) {
   return "unknown";
 }
 
+const char* TraceColorName(TraceColor color) {
+  switch (color) {
+    case TraceColor::kCondemned:
+      return "condemned";
+    case TraceColor::kForwarded:
+      return "forwarded";
+    case TraceColor::kGrey:
+      return "grey";
+    case TraceColor::kBlack:
+      return "black";
+  }
+  return "unknown";
+}
+
 }  // namespace core::gc

@@ -18,6 +18,19 @@ inline constexpr int kPhaseCount = 5;
 
 const char* PhaseName(Phase phase);  // "condemn", "scan-roots", ...
 
+// How a running collection sees a piece of memory (the tri-colour
+// abstraction, plus the evacuated state of a copying collector), for the
+// visualizer. Memory the collection does not concern has no colour.
+enum class TraceColor : std::uint8_t {
+  kCondemned,  // White: condemned and not (yet) reached.
+  kForwarded,  // Condemned, reached and copied: holds a forwarding pointer.
+  kGrey,       // Reached, its references not yet scanned.
+  kBlack,      // Reached and scanned.
+};
+inline constexpr int kTraceColorCount = 4;
+
+const char* TraceColorName(TraceColor color);  // "condemned", "forwarded", ...
+
 }  // namespace core::gc
 
 #endif  // CORE_GC_PHASE_H_

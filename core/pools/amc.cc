@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/gc/color_runs.h"
 #include "core/observe/observer.h"
 
 namespace core {
@@ -361,6 +362,39 @@ void Amc::WalkObjects(FunctionRef<void(Addr obj)> visit) const {
   for (const auto& [base, seg] : segs_) {
     for (Addr obj = seg.range.base; obj < seg.fill; obj += format_->Size(obj)) {
       if (format_->IsObject(obj)) visit(obj);
+    }
+  }
+}
+
+void Amc::WalkTraceColors(FunctionRef<void(Range, gc::TraceColor)> visit) const {
+  using gc::TraceColor;
+  if (phase_ == gc::Phase::kIdle) return;
+  std::vector<const Seg*> remembered(remembered_.begin(), remembered_.end());
+  std::sort(remembered.begin(), remembered.end());
+  gc::ColorRuns runs(visit);
+  for (const auto& [base, seg] : segs_) {
+    const Range used{seg.range.base, seg.fill};
+    if (seg.large) {
+      if (seg.marked) {
+        runs.Add(used, seg.scan < seg.fill ? TraceColor::kGrey : TraceColor::kBlack);
+      } else if (seg.white) {
+        runs.Add(used, TraceColor::kCondemned);
+      }
+    } else if (seg.white) {
+      for (Addr obj = used.base; obj < used.limit;) {
+        const std::size_t size = format_->Size(obj);
+        if (format_->IsForwarded(obj) != 0) {
+          runs.Add({obj, obj + size}, TraceColor::kForwarded);
+        } else if (format_->IsObject(obj)) {
+          runs.Add({obj, obj + size}, TraceColor::kCondemned);
+        }
+        obj += size;
+      }
+    } else if (seg.type == SegmentType::kToSpace) {
+      runs.Add({seg.range.base, seg.scan}, TraceColor::kBlack);
+      runs.Add({seg.scan, seg.fill}, TraceColor::kGrey);
+    } else if (std::binary_search(remembered.begin(), remembered.end(), &seg)) {
+      runs.Add(used, TraceColor::kGrey);
     }
   }
 }

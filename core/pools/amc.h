@@ -96,6 +96,16 @@ class Amc final : public Pool, private gc::Fixer {
   // The oldest generation the running (or last) collection condemned; -1
   // before the first.
   int condemned_generation() const { return last_condemned_; }
+  // While a collection runs: the memory it concerns by colour, in address
+  // order. From-space objects are condemned or forwarded, to-space is
+  // black up to its scan point and grey beyond, large objects by their
+  // mark, remembered segments grey until scanned.
+  void WalkTraceColors(FunctionRef<void(Range, gc::TraceColor)> visit) const;
+  // The generation of the segment holding `a`, or -1 if none does.
+  int GenerationOf(Addr a) const {
+    const Seg* seg = SegOf(a);
+    return seg == nullptr ? -1 : seg->gen;
+  }
   // Whether `a` points into memory a collection has condemned.
   bool IsCondemned(Addr a) const { return phase_ != gc::Phase::kIdle && IsWhite(a); }
 

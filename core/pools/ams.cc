@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "core/gc/color_runs.h"
 #include "core/observe/observer.h"
 
 namespace core {
@@ -251,6 +252,27 @@ void Ams::Sweep() {
   allocated_ = survived_;
   since_collection_ = 0;
   white_zones_ = 0;
+}
+
+void Ams::WalkTraceColors(FunctionRef<void(Range, gc::TraceColor)> visit) const {
+  using gc::TraceColor;
+  if (phase_ == gc::Phase::kIdle) return;
+  std::vector<Addr> grey(grey_.begin(), grey_.end());
+  std::sort(grey.begin(), grey.end());
+  gc::ColorRuns runs(visit);
+  for (const auto& [base, seg] : segs_) {
+    for (std::size_t i = 0; i < seg.slots; ++i) {
+      if (!Bit(seg.alloc, i)) continue;
+      const Addr obj = seg.range.base + i * seg.slot_size;
+      const Range slot{obj, obj + seg.slot_size};
+      if (Bit(seg.mark, i)) {
+        runs.Add(slot, std::binary_search(grey.begin(), grey.end(), obj) ? TraceColor::kGrey
+                                                                         : TraceColor::kBlack);
+      } else if (seg.white) {
+        runs.Add(slot, TraceColor::kCondemned);
+      }
+    }
+  }
 }
 
 std::size_t Ams::TotalSize() const {

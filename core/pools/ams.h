@@ -56,6 +56,9 @@ class Ams final : public Pool, private gc::Fixer {
   Res Collect();
   gc::Phase phase() const { return phase_; }
   void FixMutatorRef(Addr* ref);
+  // While a collection runs: allocated objects by colour (unmarked:
+  // condemned; marked: grey until scanned, then black), in address order.
+  void WalkTraceColors(FunctionRef<void(Range, gc::TraceColor)> visit) const;
   // Whether `a` is the start of an allocated object.
   bool IsObject(Addr a) const;
 

@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <string>
+#include <thread>
 
+#include "core/gc/object_format.h"
 #include "gtest/gtest.h"
 #include "traces/generators/generators.h"
 #include "viz/model/arena_map.h"
@@ -12,11 +14,9 @@
 namespace viz {
 namespace {
 
-std::string Trace() {
-  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/session.trace";
-  traces::GeneratorOptions options;
-  options.events = 20000;
-  options.live = 300;
+std::string Trace(traces::GeneratorOptions options = {.events = 20000, .live = 300}) {
+  const std::string path =
+      std::string(std::getenv("TEST_TMPDIR")) + "/" + options.workload + ".trace";
   traces::TraceHeader header;
   auto writer = replay::TraceWriter::Open(path, header, {.events_per_chunk = 1000});
   EXPECT_TRUE(writer.ok());
@@ -61,6 +61,133 @@ TEST(ReplaySessionTest, EndsCleanlyMidwayAndReportsBadPolicies) {
   }  // Destroyed while the replay waits for more.
   EXPECT_FALSE(ReplaySession::Start(trace, "mvff(colour=red)").ok());
   EXPECT_FALSE(ReplaySession::Start("/no/such.trace", "mvff").ok());
+}
+
+// A GC trace: cons cells, long and short lived.
+std::string GcTrace() { return Trace({.workload = "cons", .events = 60000}); }
+
+// Small generations, and incremental steps that take many events.
+constexpr char kIncrementalAmc[] =
+    "amc(chain=64k;256k,segment=16k,large=8k,incremental=true,budget=1k,rate=0.05,share=1)";
+
+TEST(ReplaySessionTest, FindsTheObjectAtAnAddressWhenStopped) {
+  const std::string trace = GcTrace();
+  auto session = ReplaySession::Start(trace, "amc");
+  ASSERT_TRUE(session.ok()) << session.status();
+  ReplaySession& s = **session;
+  s.AdvanceTo(3);
+  ASSERT_TRUE(s.WaitUntil(3, std::chrono::seconds(20)));
+  std::optional<ReplaySession::HeapView> view = s.Inspect();
+  ASSERT_TRUE(view.has_value()) << "stopped at its target, the heap can be looked at";
+  EXPECT_EQ(view->position, 3u);
+  EXPECT_GT(view->live, 0u);
+  EXPECT_EQ(view->phase, core::gc::Phase::kIdle);
+  EXPECT_TRUE(view->colors.empty()) << "no collection yet";
+  ASSERT_FALSE(view->generations.empty());
+  EXPECT_GT(view->generations[0], 0u);
+  // The first object is at the base of the first nursery segment, the next
+  // right after it.
+  core::Addr nursery = 0;
+  s.arena()->WalkChunks([&](core::Range chunk, const core::GrainInfo* info) {
+    for (std::size_t g = 0; nursery == 0 && g < chunk.size() / s.arena()->grain_size(); ++g) {
+      if (info[g].type == core::SegmentType::kNursery) {
+        nursery = chunk.base + g * s.arena()->grain_size();
+      }
+    }
+  });
+  ASSERT_NE(nursery, 0u);
+  const std::optional<ReplaySession::ObjectInfo> first = s.FindObject(nursery);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->base, nursery);
+  EXPECT_EQ(first->generation, 0);
+  EXPECT_EQ(s.FindObject(nursery + 8)->id, first->id) << "an address inside it finds it too";
+  const core::Addr past = nursery + core::gc::ObjectFormat().Size(nursery);
+  const std::optional<ReplaySession::ObjectInfo> second = s.FindObject(past);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_NE(second->id, first->id);
+  EXPECT_FALSE(s.FindObject(1).has_value());
+}
+
+TEST(ReplaySessionTest, StepsToTheEndOfTheNextCollection) {
+  const std::string trace = GcTrace();
+  auto session = ReplaySession::Start(trace, "amc(chain=64k;256k,segment=16k,large=8k)");
+  ASSERT_TRUE(session.ok()) << session.status();
+  ReplaySession& s = **session;
+  s.StepUntil(ReplaySession::StepGoal::kCollectionEnd);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (s.stepping() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_FALSE(s.stepping());
+  ASSERT_TRUE(s.Inspect().has_value());
+  EXPECT_EQ(s.timeline().finished(), 1u);
+  const std::uint64_t at = s.position();
+  // It stopped at the first event after the collection: one event less
+  // and a fresh replay has not collected yet.
+  auto fresh = ReplaySession::Start(trace, "amc(chain=64k;256k,segment=16k,large=8k)");
+  ASSERT_TRUE(fresh.ok());
+  (*fresh)->AdvanceTo(at - 1);
+  ASSERT_TRUE((*fresh)->WaitUntil(at - 1, std::chrono::seconds(30)));
+  EXPECT_EQ((*fresh)->timeline().finished(), 0u);
+  EXPECT_FALSE(s.Pauses().empty());
+}
+
+TEST(ReplaySessionTest, StopsMidCollectionAndShowsItsColours) {
+  const std::string trace = GcTrace();
+  auto session = ReplaySession::Start(trace, kIncrementalAmc);
+  ASSERT_TRUE(session.ok()) << session.status();
+  ReplaySession& s = **session;
+  // Phase changes until one leaves the collection scanning.
+  std::optional<ReplaySession::HeapView> view;
+  for (int step = 0; step < 20; ++step) {
+    s.StepUntil(ReplaySession::StepGoal::kPhaseChange);
+    while (s.stepping()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    view = s.Inspect();
+    ASSERT_TRUE(view.has_value());
+    if (view->phase == core::gc::Phase::kScanGrey) break;
+  }
+  ASSERT_EQ(view->phase, core::gc::Phase::kScanGrey);
+  ASSERT_FALSE(view->colors.empty());
+  std::size_t bytes[core::gc::kTraceColorCount] = {};
+  for (std::size_t i = 0; i < view->colors.size(); ++i) {
+    const ColorRun& run = view->colors[i];
+    if (i > 0) {
+      EXPECT_LE(view->colors[i - 1].range.limit, run.range.base);
+    }
+    bytes[static_cast<int>(run.color)] += run.range.size();
+  }
+  EXPECT_GT(bytes[static_cast<int>(core::gc::TraceColor::kCondemned)], 0u);
+  // The map shows them.
+  ArenaMap map = BuildArenaMap(*s.arena(), 64, 1 << 16);
+  ApplyTraceColors(view->colors, &map);
+  std::size_t coloured = 0;
+  for (const Tile& tile : map.tiles) {
+    if (tile.trace_color) {
+      ++coloured;
+      EXPECT_EQ(tile.color, ColorOf(*tile.trace_color));
+    }
+  }
+  EXPECT_GT(coloured, 0u);
+  EXPECT_EQ(map.color_count[static_cast<int>(core::gc::TraceColor::kCondemned)] > 0, true);
+}
+
+TEST(ReplaySessionTest, InspectIsRefusedWhileTheReplayRuns) {
+  const std::string trace = Trace();
+  auto session = ReplaySession::Start(trace, "mvff");
+  ASSERT_TRUE(session.ok());
+  // Before it has parked at all there is nothing safe to look at; once
+  // parked there is. (The replay thread may park at once at target 0.)
+  (*session)->AdvanceTo(500);
+  ASSERT_TRUE((*session)->WaitUntil(500, std::chrono::seconds(20)));
+  // WaitUntil returns when dispatched; the thread parks right after.
+  std::optional<ReplaySession::HeapView> view;
+  for (int i = 0; i < 1000 && !view; ++i) {
+    view = (*session)->Inspect();
+    if (!view) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(view->position, 500u);
+  EXPECT_STRNE(view->last_kind, "");
 }
 
 }  // namespace

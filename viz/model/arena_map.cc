@@ -1,6 +1,7 @@
 #include "viz/model/arena_map.h"
 
 #include <algorithm>
+#include <array>
 
 #include "absl/strings/str_cat.h"
 
@@ -43,6 +44,40 @@ ArenaMap BuildArenaMap(const core::Arena& arena, std::size_t columns, std::size_
   return map;
 }
 
+void ApplyTraceColors(const std::vector<ColorRun>& runs, ArenaMap* map) {
+  if (runs.empty()) return;
+  // Tiles by address (chunks need not come in address order).
+  std::vector<std::size_t> order(map->tiles.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return map->tiles[a].range.base < map->tiles[b].range.base;
+  });
+  std::vector<std::array<std::size_t, core::gc::kTraceColorCount>> bytes(map->tiles.size());
+  std::size_t t = 0;
+  for (const ColorRun& run : runs) {
+    // Back up to the first tile the run reaches; runs are in address order.
+    while (t > 0 && map->tiles[order[t - 1]].range.limit > run.range.base) --t;
+    for (; t < order.size(); ++t) {
+      const core::Range tile = map->tiles[order[t]].range;
+      if (tile.base >= run.range.limit) break;
+      const core::Addr base = std::max(tile.base, run.range.base);
+      const core::Addr limit = std::min(tile.limit, run.range.limit);
+      if (base < limit) bytes[order[t]][static_cast<int>(run.color)] += limit - base;
+    }
+  }
+  for (std::size_t i = 0; i < map->tiles.size(); ++i) {
+    int best = -1;
+    for (int c = 0; c < core::gc::kTraceColorCount; ++c) {
+      if (bytes[i][c] > 0 && (best < 0 || bytes[i][c] > bytes[i][best])) best = c;
+    }
+    if (best < 0) continue;
+    Tile& tile = map->tiles[i];
+    tile.trace_color = static_cast<core::gc::TraceColor>(best);
+    tile.color = ColorOf(*tile.trace_color);
+    ++map->color_count[best];
+  }
+}
+
 const Tile* TileAt(const ArenaMap& map, std::size_t column, std::size_t row) {
   if (column >= map.columns) return nullptr;
   const std::size_t i = row * map.columns + column;
@@ -50,11 +85,14 @@ const Tile* TileAt(const ArenaMap& map, std::size_t column, std::size_t row) {
 }
 
 std::string DescribeTile(const ArenaMap& map, const Tile& tile) {
-  return absl::StrCat("0x", absl::Hex(tile.range.base), "-0x", absl::Hex(tile.range.limit), "  ",
-                      core::SegmentTypeName(tile.type), tile.mixed ? " (mixed)" : "",
-                      tile.committed ? "" : ", not committed",
-                      tile.pool_id != 0 ? absl::StrCat(", pool ", tile.pool_id) : "", "  (",
-                      map.grains_per_tile, map.grains_per_tile == 1 ? " grain)" : " grains)");
+  return absl::StrCat(
+      "0x", absl::Hex(tile.range.base), "-0x", absl::Hex(tile.range.limit), "  ",
+      core::SegmentTypeName(tile.type), tile.mixed ? " (mixed)" : "",
+      tile.committed ? "" : ", not committed",
+      tile.pool_id != 0 ? absl::StrCat(", pool ", tile.pool_id) : "",
+      tile.trace_color ? absl::StrCat(", mostly ", core::gc::TraceColorName(*tile.trace_color))
+                       : "",
+      "  (", map.grains_per_tile, map.grains_per_tile == 1 ? " grain)" : " grains)");
 }
 
 }  // namespace viz

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/arena/arena.h"
+#include "core/gc/phase.h"
 #include "viz/model/palette.h"
 
 namespace viz {
@@ -24,7 +25,16 @@ struct Tile {
   bool committed;          // Any of them committed.
   bool mixed;              // Not all of one type.
   std::uint32_t pool_id;   // Of the first allocated grain (0: none).
-  Rgb color;
+  // While a collection runs: the colour of most of its bytes the
+  // collection concerns, if any do.
+  std::optional<core::gc::TraceColor> trace_color;
+  Rgb color;  // What the map draws: the trace colour, else the type's.
+};
+
+// A run of memory of one colour in a running collection.
+struct ColorRun {
+  core::Range range;
+  core::gc::TraceColor color;
 };
 
 struct ArenaMap {
@@ -32,13 +42,18 @@ struct ArenaMap {
   std::size_t grains_per_tile = 1;
   std::size_t columns = 0;  // Tiles per row.
   std::vector<Tile> tiles;  // Row-major, chunk after chunk.
-  // Tiles of each type, for the legend.
+  // Tiles of each type and trace colour, for the legend.
   std::size_t count[core::kSegmentTypeCount] = {};
+  std::size_t color_count[core::gc::kTraceColorCount] = {};
 };
 
 // Lays out at most `max_tiles` tiles in rows of `columns`: the smallest
 // power-of-two grains per tile that fits the whole arena.
 ArenaMap BuildArenaMap(const core::Arena& arena, std::size_t columns, std::size_t max_tiles);
+
+// Colours the tiles that `runs` (in address order) cover by the trace
+// colour most of their covered bytes have.
+void ApplyTraceColors(const std::vector<ColorRun>& runs, ArenaMap* map);
 
 // The tile at (column, row) of a map, if there is one.
 const Tile* TileAt(const ArenaMap& map, std::size_t column, std::size_t row);

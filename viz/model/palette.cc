@@ -35,4 +35,18 @@ Rgb ColorOf(core::SegmentType type, bool committed) {
   return {255, 0, 255};
 }
 
+Rgb ColorOf(core::gc::TraceColor color) {
+  switch (color) {
+    case core::gc::TraceColor::kCondemned:
+      return {250, 246, 235};
+    case core::gc::TraceColor::kForwarded:
+      return {150, 30, 30};
+    case core::gc::TraceColor::kGrey:
+      return {128, 128, 128};
+    case core::gc::TraceColor::kBlack:
+      return {4, 4, 4};
+  }
+  return {255, 0, 255};
+}
+
 }  // namespace viz

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/arena/segment_type.h"
+#include "core/gc/phase.h"
 
 namespace viz {
 
@@ -18,6 +19,12 @@ struct Rgb {
 // The colour of a grain of `type`; free grains that are not committed
 // (address space only) are darker than committed spare ones.
 Rgb ColorOf(core::SegmentType type, bool committed);
+
+// The colour of memory in a running collection: white, grey and black
+// as in the tri-colour abstraction (white drawn a little warm, black a
+// little lifted so that it shows on the dark background), forwarded red
+// as evacuated from-space.
+Rgb ColorOf(core::gc::TraceColor color);
 
 // The window's background, between tiles.
 inline constexpr Rgb kBackground = {24, 24, 28};

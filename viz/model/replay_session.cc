@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "replay/event_source.h"
+#include "replay/gc_subject.h"
 #include "replay/policy_spec.h"
 #include "replay/subjects.h"
 
@@ -19,6 +20,7 @@ class ReplaySession::GatedSource final : public replay::EventSource {
     std::unique_lock<std::mutex> lock(session_.mutex_);
     // Everything handed out before has been dispatched by now.
     session_.dispatched_ = delivered_;
+    if (session_.goal_) session_.CheckGoal();
     session_.changed_.notify_all();
     if (offset_ == events_.size()) {
       lock.unlock();
@@ -28,20 +30,26 @@ class ReplaySession::GatedSource final : public replay::EventSource {
       if (!s.ok()) return s;
       if (events_.empty()) {
         session_.at_end_ = true;
+        session_.goal_.reset();
         session_.changed_.notify_all();
         // Keep the heap for the map until the session ends.
+        session_.parked_ = true;
         session_.changed_.wait(lock, [&] { return session_.stopping_; });
+        session_.parked_ = false;
         return absl::OkStatus();
       }
     }
+    session_.parked_ = true;
     session_.changed_.wait(lock,
                            [&] { return session_.stopping_ || session_.target_ > delivered_; });
+    session_.parked_ = false;
     if (session_.stopping_) return absl::CancelledError("the session ended");
     const std::size_t n = static_cast<std::size_t>(
         std::min<std::uint64_t>(events_.size() - offset_, session_.target_ - delivered_));
     *batch = absl::MakeConstSpan(events_).subspan(offset_, n);
     *first = delivered_;
     session_.timeline_.SetEvent(delivered_);
+    session_.last_kind_ = replay::EventKindName(events_[offset_ + n - 1].kind);
     offset_ += n;
     delivered_ += n;
     return absl::OkStatus();
@@ -75,8 +83,23 @@ absl::StatusOr<std::unique_ptr<ReplaySession>> ReplaySession::Start(const std::s
   return session;
 }
 
+void ReplaySession::CheckGoal() {
+  const std::uint64_t now =
+      *goal_ == StepGoal::kCollectionEnd ? timeline_.finished() : timeline_.changes();
+  if (now > goal_mark_) {
+    target_ = dispatched_;  // Met: stop here.
+    goal_.reset();
+  } else {
+    target_ = std::max(target_, dispatched_ + 1);  // One more event.
+  }
+}
+
 void ReplaySession::Run() {
   replay::EngineOptions options;
+  options.on_pause = [this](std::uint64_t event, double seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pauses_.push_back(Pause{event, seconds});
+  };
   options.on_sample = [this](std::uint64_t event, std::uint64_t live, std::uint64_t footprint) {
     std::lock_guard<std::mutex> lock(mutex_);
     chart_.push_back(Point{event, live, footprint});
@@ -87,11 +110,16 @@ void ReplaySession::Run() {
       chart_.resize(kept);
     }
   };
-  replay::Engine engine(subject_.get(), options);
-  absl::Status status = engine.Replay(*source_, &result_);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    engine_ = std::make_unique<replay::Engine>(subject_.get(), options);
+  }
+  absl::Status status = engine_->Replay(*source_, &result_);
   std::lock_guard<std::mutex> lock(mutex_);
   if (!stopping_) status_ = status;
   stopped_ = true;
+  parked_ = true;  // Nothing runs in the heap any more.
+  goal_.reset();
   changed_.notify_all();
 }
 
@@ -108,6 +136,54 @@ void ReplaySession::AdvanceTo(std::uint64_t event) {
   std::lock_guard<std::mutex> lock(mutex_);
   target_ = std::max(target_, event);
   changed_.notify_all();
+}
+
+std::uint64_t ReplaySession::target() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return target_;
+}
+
+void ReplaySession::StepUntil(StepGoal goal) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (at_end_ || stopped_) return;
+  goal_ = goal;
+  goal_mark_ = goal == StepGoal::kCollectionEnd ? timeline_.finished() : timeline_.changes();
+  target_ = dispatched_ + 1;  // Then one event at a time (CheckGoal).
+  changed_.notify_all();
+}
+
+bool ReplaySession::stepping() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return goal_.has_value();
+}
+
+std::vector<ReplaySession::Pause> ReplaySession::Pauses() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return pauses_;
+}
+
+std::optional<ReplaySession::HeapView> ReplaySession::Inspect() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Parked, the replay thread cannot go on without this lock.
+  if (!parked_ || engine_ == nullptr) return std::nullopt;
+  HeapView view{dispatched_, last_kind_, engine_->LiveBytes(), timeline_.phase(), {}, {}};
+  if (const replay::GcSubject* gc = subject_->AsGc()) {
+    gc->WalkTraceColors([&](core::Range run, core::gc::TraceColor color) {
+      view.colors.push_back({run, color});
+    });
+    view.generations = gc->GenerationSizes();
+  }
+  return view;
+}
+
+std::optional<ReplaySession::ObjectInfo> ReplaySession::FindObject(core::Addr a) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!parked_ || engine_ == nullptr) return std::nullopt;
+  const std::optional<replay::LiveBlock> block = engine_->FindBlock(a);
+  if (!block) return std::nullopt;
+  const core::Addr base = reinterpret_cast<core::Addr>(block->p);
+  const replay::GcSubject* gc = subject_->AsGc();
+  return ObjectInfo{block->id, base, block->size, gc != nullptr ? gc->GenerationOf(base) : -1};
 }
 
 bool ReplaySession::WaitUntil(std::uint64_t event, std::chrono::milliseconds timeout) {

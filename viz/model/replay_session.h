@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "replay/engine.h"
 #include "replay/subject.h"
 #include "replay/trace_io.h"
+#include "viz/model/arena_map.h"
 #include "viz/model/timeline.h"
 
 namespace viz {
@@ -31,8 +33,19 @@ class ReplaySession {
   ~ReplaySession();
 
   // Lets events [0, event) through (it never goes back: seeking back means
-  // a new session, replayed from the start).
+  // another session; see TimeTravel).
   void AdvanceTo(std::uint64_t event);
+  // The event it is let through to.
+  std::uint64_t target() const;
+
+  // Lets events through one at a time until the goal is met (or the trace
+  // ends), and stops there: just after the event in which the next
+  // collection ended, or in which a collection next changed phase (with
+  // incremental collection, that is mid-collection).
+  enum class StepGoal { kCollectionEnd, kPhaseChange };
+  void StepUntil(StepGoal goal);
+  // A StepUntil has not reached its goal yet.
+  bool stepping() const;
   // Waits until the replay has dispatched `event` events, or stopped; true
   // if it got there.
   bool WaitUntil(std::uint64_t event, std::chrono::milliseconds timeout);
@@ -53,17 +66,47 @@ class ReplaySession {
   std::vector<Point> Chart() const;
   // The collections so far (empty for manual policies).
   const CollectionTimeline& timeline() const { return timeline_; }
+  // Every collection pause so far: its event and length.
+  struct Pause {
+    std::uint64_t event;
+    double seconds;
+  };
+  std::vector<Pause> Pauses() const;
+
+  // What the heap holds now, when the replay is stopped between events (at
+  // its target, at the end, or on an error): nullopt while it runs.
+  struct HeapView {
+    std::uint64_t position;
+    const char* last_kind;  // Of the last event dispatched ("" before any).
+    std::uint64_t live;     // Bytes, as the trace asked for them.
+    core::gc::Phase phase;
+    std::vector<ColorRun> colors;            // Of the collection under way.
+    std::vector<std::uint64_t> generations;  // Bytes per generation.
+  };
+  std::optional<HeapView> Inspect() const;
+  // The object (block) at address `a`, when stopped as for Inspect.
+  struct ObjectInfo {
+    std::uint64_t id;
+    core::Addr base;
+    std::uint64_t size;
+    int generation;  // -1: none (manual policies).
+  };
+  std::optional<ObjectInfo> FindObject(core::Addr a) const;
 
  private:
   class GatedSource;
   ReplaySession(std::string trace, std::string policy);
   void Run();
+  // Under mutex_, with a StepUntil goal set: stops at the event that met
+  // it, or lets one more event through.
+  void CheckGoal();
 
   std::string trace_, policy_;
   CollectionTimeline timeline_;  // Before the subject: its arena reports here.
   std::unique_ptr<replay::Subject> subject_;
   std::unique_ptr<replay::TraceReader> reader_;
   std::unique_ptr<GatedSource> source_;
+  std::unique_ptr<replay::Engine> engine_;
   replay::ReplayResult result_;
 
   mutable std::mutex mutex_;
@@ -73,8 +116,13 @@ class ReplaySession {
   bool at_end_ = false;
   bool stopping_ = false;
   bool stopped_ = false;
+  bool parked_ = false;  // The replay thread waits between events.
+  std::optional<StepGoal> goal_;
+  std::uint64_t goal_mark_ = 0;  // The timeline's count when the step began.
+  const char* last_kind_ = "";
   absl::Status status_;
   std::vector<Point> chart_;
+  std::vector<Pause> pauses_;
   std::thread thread_;
 };
 

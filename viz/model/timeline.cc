@@ -26,6 +26,16 @@ std::uint64_t CollectionTimeline::finished() const {
   return finished_;
 }
 
+std::uint64_t CollectionTimeline::changes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return spans_.size() + finished_;
+}
+
+core::gc::Phase CollectionTimeline::phase() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return open_ ? spans_.back().phase : core::gc::Phase::kIdle;
+}
+
 Rgb ColorOf(core::gc::Phase phase) {
   switch (phase) {
     case core::gc::Phase::kIdle:

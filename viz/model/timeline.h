@@ -34,6 +34,10 @@ class CollectionTimeline final : public core::Observer {
   // A copy of the spans so far, and how many collections finished.
   std::vector<PhaseSpan> Spans() const;
   std::uint64_t finished() const;
+  // Phase changes so far (every phase entered, and every end).
+  std::uint64_t changes() const;
+  // The phase of the collection under way (kIdle: none).
+  core::gc::Phase phase() const;
 
  private:
   mutable std::mutex mutex_;

@@ -57,7 +57,11 @@ class Mutator {
     if (incremental && pool_->phase() != gc::Phase::kIdle) {
       bool done = false;
       ASSERT_EQ(pool_->Step(1 + rng_() % 4096, &done), Res::kOk);
-      if (done) Verify();
+      if (done) {
+        Verify();
+      } else {
+        CheckColors();
+      }
     }
     const std::vector<std::uint64_t> live = Reachable();
     if (what < 45 || live.empty()) {
@@ -84,6 +88,47 @@ class Mutator {
     Verify();
     ASSERT_EQ(pool_->Collect(true), Res::kOk);
     Verify();
+  }
+
+  // Mid-collection, the colours the pool reports are ordered, disjoint
+  // and truthful, and keep the strong tri-colour invariant: no black
+  // object refers to condemned or forwarded memory (the read barrier sees
+  // to that). Large objects reached in place are black in condemned
+  // segments.
+  void CheckColors() {
+    std::vector<std::pair<Range, gc::TraceColor>> runs;
+    pool_->WalkTraceColors([&](Range run, gc::TraceColor color) {
+      ASSERT_FALSE(run.empty());
+      ASSERT_TRUE(runs.empty() || runs.back().first.limit <= run.base)
+          << "colour runs out of order or overlapping";
+      runs.emplace_back(run, color);
+    });
+    const auto white = [&](Addr a) {
+      auto it = std::upper_bound(runs.begin(), runs.end(), a,
+                                 [](Addr x, const auto& run) { return x < run.first.base; });
+      if (it == runs.begin() || !std::prev(it)->first.Contains(a)) return false;
+      const gc::TraceColor c = std::prev(it)->second;
+      return c == gc::TraceColor::kCondemned || c == gc::TraceColor::kForwarded;
+    };
+    for (const auto& [run, color] : runs) {
+      if (color == gc::TraceColor::kCondemned || color == gc::TraceColor::kForwarded) {
+        ASSERT_TRUE(pool_->IsCondemned(run.base));
+        for (Addr obj = run.base; obj < run.limit; obj += format_.Size(obj)) {
+          ASSERT_EQ(format_.IsForwarded(obj) != 0, color == gc::TraceColor::kForwarded);
+        }
+      } else if (color == gc::TraceColor::kGrey) {
+        ASSERT_NE(pool_->phase(), gc::Phase::kReclaim) << "grey memory after tracing";
+      } else {
+        for (Addr obj = run.base; obj < run.limit; obj += format_.Size(obj)) {
+          if (!format_.IsObject(obj)) continue;
+          for (std::uint64_t s = 0; s < ObjectFormat::Slots(obj); ++s) {
+            const Addr target = *ObjectFormat::Slot(obj, s);
+            ASSERT_FALSE(target != 0 && white(target))
+                << "black object " << ObjectFormat::Id(obj) << " refers to condemned memory";
+          }
+        }
+      }
+    }
   }
 
   void Verify() {

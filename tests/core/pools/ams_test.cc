@@ -6,6 +6,7 @@
 // tests/replay/gc_replay_test.cc.)
 #include "core/pools/ams.h"
 
+#include <optional>
 #include <vector>
 
 #include "core/gc/object_format.h"
@@ -38,6 +39,14 @@ class AmsTest : public ::testing::Test {
   void Store(Addr obj, int slot, Addr target) {
     *ObjectFormat::Slot(obj, slot) = target;
     pool_->NoteStore(obj, target);
+  }
+  // The colour the running collection gives `obj`, if any.
+  std::optional<gc::TraceColor> ColorOf(Addr obj) {
+    std::optional<gc::TraceColor> found;
+    pool_->WalkTraceColors([&](Range run, gc::TraceColor color) {
+      if (run.Contains(obj)) found = color;
+    });
+    return found;
   }
   void ExpectChecks() {
     CheckResult check = pool_->Check();
@@ -82,11 +91,15 @@ TEST_F(AmsTest, IncrementalMarkingKeepsAWhiteObjectStoredIntoABlackOne) {
   bool done = false;
   ASSERT_EQ(pool_->Step(1, &done), Res::kOk);
   ASSERT_FALSE(done);
+  EXPECT_EQ(ColorOf(a), gc::TraceColor::kBlack);
+  EXPECT_EQ(ColorOf(b), gc::TraceColor::kGrey);
+  EXPECT_EQ(ColorOf(w), gc::TraceColor::kCondemned);
   // The mutator moves w into black a and cuts b -> w.
   Store(a, 0, w);
   Store(b, 0, 0);
   while (!done) ASSERT_EQ(pool_->Step(1, &done), Res::kOk);
   EXPECT_TRUE(pool_->IsObject(w)) << "the write barrier did not shade w";
+  EXPECT_FALSE(ColorOf(w).has_value()) << "no colours outside a collection";
   // b was grey when the path was cut: floating garbage until the next cycle.
   EXPECT_TRUE(pool_->IsObject(b));
   ASSERT_EQ(pool_->Collect(), Res::kOk);
