@@ -1,4 +1,5 @@
-// Prints the map colour of every segment type ("name R G B"), so that the
+// Prints the map colour of every segment type ("name R G B") and of every
+// trace colour ("color:name R G B"), so that the
 // screenshot test compares pixels with the palette the visualizer uses.
 #include <cstdio>
 
@@ -9,5 +10,10 @@ int main() {
     const auto type = static_cast<core::SegmentType>(t);
     const viz::Rgb c = viz::ColorOf(type, true);
     std::printf("%s %d %d %d\n", core::SegmentTypeName(type), c.r, c.g, c.b);
+  }
+  for (int t = 0; t < core::gc::kTraceColorCount; ++t) {
+    const auto color = static_cast<core::gc::TraceColor>(t);
+    const viz::Rgb c = viz::ColorOf(color);
+    std::printf("color:%s %d %d %d\n", core::gc::TraceColorName(color), c.r, c.g, c.b);
   }
 }

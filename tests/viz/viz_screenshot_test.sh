@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The visualizer's headless mode under Xvfb, checked by real pixels: for
-# each segment type the map drew, the pixel at that tile's position has
-# that type's colour; a manual policy shows manual segments, a collector
-# its nursery; and bad input fails with a message.
+# each segment type (and trace colour, mid-collection) the map drew, the
+# pixel at that tile's position has that colour; a manual policy shows
+# manual segments, a collector its nursery; and bad input fails with a
+# message.
 set -uo pipefail
 viz="$1" workbench="$2" probe="$3" palette_dump="$4"
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
@@ -42,6 +43,22 @@ run "$viz" "$tmp/g.trace" --policy 'amc(chain=256k,1m)' --policy 'ams(collect_af
 grep -q "^tile amc(chain=256k,1m) nursery " "$tmp/gc.txt" || fail "no AMC nursery drawn: $(cat "$tmp/gc.txt")"
 grep -q "^tile ams(collect_after=256k) mark-sweep " "$tmp/gc.txt" || fail "no AMS segment drawn"
 check_tiles "$tmp/gc.txt" "$tmp/gc.png"
+
+# Stopped mid-collection (incremental, two phase changes in: scanning),
+# the map shows condemned and black memory in their own colours.
+inc='(chain=256k;1m,incremental=true,budget=4k,share=1)'
+run "$viz" "$tmp/g.trace" --policy "amc$inc" --policy "ams${inc/chain=256k;1m/collect_after=256k}" \
+  --at 20000 --step=phase --steps=2 --screenshot "$tmp/mid.png" --print_tiles >"$tmp/mid.txt" 2>&1 ||
+  fail "viz mid-collection: $(cat "$tmp/mid.txt")"
+grep -q "^collections amc.* phase \(scan-grey\|reclaim\)" "$tmp/mid.txt" ||
+  fail "AMC not stopped mid-collection: $(cat "$tmp/mid.txt")"
+grep -q "^tile amc.* color:\(forwarded\|condemned\) " "$tmp/mid.txt" ||
+  fail "no condemned AMC memory drawn: $(cat "$tmp/mid.txt")"
+grep -q "^tile amc.* color:black " "$tmp/mid.txt" || fail "no black AMC memory drawn"
+grep -q "^tile ams.* color:condemned " "$tmp/mid.txt" || fail "no condemned AMS memory drawn"
+check_tiles "$tmp/mid.txt" "$tmp/mid.png"
+err=$(run "$viz" "$tmp/g.trace" --step=sideways --screenshot "$tmp/x.png" 2>&1)
+[[ $? == 2 && "$err" == *"--step"* ]] || fail "bad --step: $err"
 
 # The timeline counts the collections a replay made: replayed to the end,
 # the same number as `workbench replay` reports. (No comma in the spec:

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -23,6 +24,7 @@
 #include "viz/app/screenshot.h"
 #include "viz/app/view_state.h"
 #include "viz/model/replay_session.h"
+#include "viz/model/time_travel.h"
 
 ABSL_FLAG(std::uint64_t, at, 0, "Start (or, with --screenshot, stop) at this event.");
 ABSL_FLAG(std::string, screenshot, "",
@@ -34,34 +36,71 @@ ABSL_FLAG(int, benchmark_frames, 0,
           "With --screenshot: also draw this many frames first and print the frame rate.");
 ABSL_FLAG(bool, print_tiles, false,
           "With --screenshot: print each replay's collections so far, and where the first "
-          "tile of each segment type was drawn (policy, type, x, y), for tests.");
+          "tile of each segment type and trace colour was drawn (policy, what, x, y), for tests.");
+ABSL_FLAG(std::string, step, "",
+          "With --screenshot: after --at, step to the next 'phase' change or 'collection' end "
+          "of the first collecting policy (--steps times), the others following.");
+ABSL_FLAG(int, steps, 1, "How many --step steps.");
+ABSL_FLAG(std::uint64_t, checkpoint_every, 1000000,
+          "Events between time-travel checkpoints (seeking back replays from the nearest).");
+ABSL_FLAG(int, max_checkpoints, 4, "Checkpoints kept per policy.");
 
 namespace {
 
 using viz::ReplaySession;
 
-std::vector<std::unique_ptr<ReplaySession>> StartAll(const std::string& trace,
-                                                     const std::vector<std::string>& policies,
-                                                     std::string* error) {
-  std::vector<std::unique_ptr<ReplaySession>> sessions;
+std::vector<std::unique_ptr<viz::TimeTravel>> StartAll(const std::string& trace,
+                                                       const std::vector<std::string>& policies,
+                                                       std::string* error) {
+  const viz::TimeTravelOptions options{.interval = absl::GetFlag(FLAGS_checkpoint_every),
+                                       .max_checkpoints = static_cast<std::size_t>(
+                                           std::max(absl::GetFlag(FLAGS_max_checkpoints), 0))};
+  std::vector<std::unique_ptr<viz::TimeTravel>> replays;
   for (const std::string& policy : policies) {
-    absl::StatusOr<std::unique_ptr<ReplaySession>> s = ReplaySession::Start(trace, policy);
-    if (!s.ok()) {
-      *error = absl::StrCat(policy, ": ", s.status().message());
+    absl::StatusOr<std::unique_ptr<viz::TimeTravel>> r =
+        viz::TimeTravel::Start(trace, policy, options);
+    if (!r.ok()) {
+      *error = absl::StrCat(policy, ": ", r.status().message());
       return {};
     }
-    sessions.push_back(*std::move(s));
+    replays.push_back(*std::move(r));
   }
-  return sessions;
+  return replays;
 }
 
-void Frame(GLFWwindow* window, std::vector<std::unique_ptr<ReplaySession>>& sessions,
-           viz::ViewState& view, std::vector<viz::DrawnTile>* drawn, bool* seek_back) {
+// The replays on screen.
+std::vector<ReplaySession*> Live(const std::vector<std::unique_ptr<viz::TimeTravel>>& replays) {
+  std::vector<ReplaySession*> live;
+  for (const auto& r : replays) live.push_back(&r->live());
+  return live;
+}
+
+// Steps the first collecting replay towards `goal`; once it is there, the
+// others are let through to the same event. Returns true when done.
+bool StepTowards(const std::vector<ReplaySession*>& sessions, ReplaySession::StepGoal goal,
+                 bool* started, viz::ViewState& view) {
+  auto driver = std::find_if(sessions.begin(), sessions.end(),
+                             [](const ReplaySession* s) { return s->collects(); });
+  if (driver == sessions.end()) return true;
+  if (!*started) {
+    (*driver)->StepUntil(goal);
+    *started = true;
+    return false;
+  }
+  if ((*driver)->stepping()) return false;
+  view.target = (*driver)->position();
+  for (ReplaySession* s : sessions) s->AdvanceTo(view.target);
+  return true;
+}
+
+void Frame(GLFWwindow* window, const std::vector<ReplaySession*>& sessions,
+           std::vector<viz::PaneCache>& caches, viz::ViewState& view,
+           std::vector<viz::DrawnTile>* drawn) {
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   ImGui::NewFrame();
-  *seek_back = viz::DrawControls(sessions, view);
-  viz::DrawMaps(sessions, view, drawn);
+  viz::DrawControls(sessions, caches, view);
+  viz::DrawPanes(sessions, caches, view, drawn);
   ImGui::Render();
   int w, h;
   glfwGetFramebufferSize(window, &w, &h);
@@ -102,8 +141,14 @@ int main(int argc, char** argv) {
   }
   const std::string trace = positional[1];
   std::string error;
-  std::vector<std::unique_ptr<ReplaySession>> sessions = StartAll(trace, policies, &error);
-  if (sessions.empty()) {
+  const std::string step = absl::GetFlag(FLAGS_step);
+  if (!step.empty() && step != "phase" && step != "collection") {
+    std::fprintf(stderr, "workbench viz: --step is 'phase' or 'collection', not '%s'\n",
+                 step.c_str());
+    return 2;
+  }
+  std::vector<std::unique_ptr<viz::TimeTravel>> replays = StartAll(trace, policies, &error);
+  if (replays.empty()) {
     std::fprintf(stderr, "workbench viz: %s\n", error.c_str());
     return 1;
   }
@@ -137,40 +182,59 @@ int main(int argc, char** argv) {
   viz::ViewState view;
   view.target = view.seek = absl::GetFlag(FLAGS_at);
   view.tile_pixels = std::clamp(absl::GetFlag(FLAGS_zoom), 1, 24);
-  for (auto& s : sessions) s->AdvanceTo(view.target);
+  std::vector<ReplaySession*> sessions = Live(replays);
+  std::vector<viz::PaneCache> caches(sessions.size());
+  for (ReplaySession* s : sessions) s->AdvanceTo(view.target);
   int exit_code = 0;
   const std::string screenshot = absl::GetFlag(FLAGS_screenshot);
   if (!screenshot.empty()) {
     const auto start = std::chrono::steady_clock::now();
-    for (auto& s : sessions) {
-      s->WaitUntil(view.target, std::chrono::minutes(10));
+    for (ReplaySession* s : sessions) s->WaitUntil(view.target, std::chrono::minutes(10));
+    const double replay_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::uint64_t replayed = 0;
+    for (ReplaySession* s : sessions) replayed += s->position();
+    std::printf("replayed %llu events in %.3f s (%.2fM events/s)\n",
+                static_cast<unsigned long long>(replayed), replay_seconds,
+                replay_seconds > 0 ? static_cast<double>(replayed) / replay_seconds / 1e6 : 0);
+    if (!step.empty()) {
+      const auto goal = step == "phase" ? ReplaySession::StepGoal::kPhaseChange
+                                        : ReplaySession::StepGoal::kCollectionEnd;
+      for (int i = 0; i < absl::GetFlag(FLAGS_steps); ++i) {
+        bool started = false;
+        while (!StepTowards(sessions, goal, &started, view)) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        for (ReplaySession* s : sessions) s->WaitUntil(view.target, std::chrono::minutes(10));
+      }
+    }
+    for (ReplaySession* s : sessions) {
       if (!s->status().ok()) {
         std::fprintf(stderr, "workbench viz: %s: %s\n", s->policy().c_str(),
                      std::string(s->status().message()).c_str());
         exit_code = 1;
       }
     }
-    const double replay_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::uint64_t replayed = 0;
-    for (auto& s : sessions) replayed += s->position();
-    std::printf("replayed %llu events in %.3f s (%.2fM events/s)\n",
-                static_cast<unsigned long long>(replayed), replay_seconds,
-                replay_seconds > 0 ? static_cast<double>(replayed) / replay_seconds / 1e6 : 0);
+    // Parked at their targets; a replay thread parks just after it reports
+    // the last event dispatched.
+    for (ReplaySession* s : sessions) {
+      for (int i = 0; i < 1000 && !s->Inspect(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
     std::vector<viz::DrawnTile> drawn;
-    bool seek_back = false;
     if (const int frames = absl::GetFlag(FLAGS_benchmark_frames); frames > 0) {
       const auto t0 = std::chrono::steady_clock::now();
       for (int f = 0; f < frames; ++f) {
-        Frame(window, sessions, view, nullptr, &seek_back);
+        Frame(window, sessions, caches, view, nullptr);
         glfwSwapBuffers(window);
       }
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::printf("drew %d frames in %.3f s: %.1f frames/s\n", frames, seconds, frames / seconds);
     }
-    Frame(window, sessions, view, nullptr, &seek_back);  // ImGui lays out on the first frame.
-    Frame(window, sessions, view, &drawn, &seek_back);
+    Frame(window, sessions, caches, view, nullptr);  // ImGui lays out on the first frame.
+    Frame(window, sessions, caches, view, &drawn);
     int w, h;
     glfwGetFramebufferSize(window, &w, &h);
     if (absl::Status s = viz::SaveScreenshot(screenshot, w, h); !s.ok()) {
@@ -178,35 +242,51 @@ int main(int argc, char** argv) {
       exit_code = 1;
     } else {
       std::uint64_t at = view.target;  // Where the replays got to (a trace may end sooner).
-      for (const auto& session : sessions) at = std::min(at, session->position());
+      for (ReplaySession* session : sessions) at = std::min(at, session->position());
       std::printf("wrote %s (%dx%d) at event %llu\n", screenshot.c_str(), w, h,
                   static_cast<unsigned long long>(at));
     }
     if (absl::GetFlag(FLAGS_print_tiles)) {
-      for (const auto& session : sessions) {
-        std::printf("collections %s %llu\n", session->policy().c_str(),
-                    static_cast<unsigned long long>(session->timeline().finished()));
+      for (ReplaySession* session : sessions) {
+        std::printf("collections %s %llu phase %s\n", session->policy().c_str(),
+                    static_cast<unsigned long long>(session->timeline().finished()),
+                    core::gc::PhaseName(session->timeline().phase()));
       }
       for (const viz::DrawnTile& t : drawn) {
-        std::printf("tile %s %s %.0f %.0f\n", t.policy.c_str(), core::SegmentTypeName(t.type), t.x,
-                    t.y);
+        std::printf("tile %s %s %.0f %.0f\n", t.policy.c_str(), t.what.c_str(), t.x, t.y);
       }
     }
   } else {
+    bool step_started = false;
     while (!glfwWindowShouldClose(window)) {
       glfwPollEvents();
-      if (view.playing) view.target += static_cast<std::uint64_t>(view.events_per_frame);
-      for (auto& s : sessions) s->AdvanceTo(view.target);
-      bool seek_back = false;
-      Frame(window, sessions, view, nullptr, &seek_back);
-      glfwSwapBuffers(window);
-      if (seek_back) {
-        // Time travel: replay again from the start (the one checkpoint).
-        sessions.clear();
-        sessions = StartAll(trace, policies, &error);
-        if (sessions.empty()) break;
-        for (auto& s : sessions) s->AdvanceTo(view.target);
+      if (view.seek_requested) {
+        // Time travel: each policy seeks from its nearest checkpoint.
+        view.seek_requested = false;
+        for (auto& r : replays) {
+          if (absl::StatusOr<std::uint64_t> from = r->Seek(view.target); !from.ok()) {
+            std::fprintf(stderr, "workbench viz: %s\n",
+                         std::string(from.status().message()).c_str());
+          }
+        }
+        sessions = Live(replays);
+        caches.assign(sessions.size(), viz::PaneCache{});
       }
+      if (view.step_goal && StepTowards(sessions, *view.step_goal, &step_started, view)) {
+        view.step_goal.reset();
+        step_started = false;
+      }
+      if (view.playing) view.target += static_cast<std::uint64_t>(view.events_per_frame);
+      if (!view.step_goal) {
+        for (ReplaySession* s : sessions) s->AdvanceTo(view.target);
+      }
+      for (auto& r : replays) {
+        if (absl::Status st = r->Maintain(); !st.ok()) {
+          std::fprintf(stderr, "workbench viz: %s\n", std::string(st.message()).c_str());
+        }
+      }
+      Frame(window, sessions, caches, view, nullptr);
+      glfwSwapBuffers(window);
     }
   }
   ImGui_ImplOpenGL3_Shutdown();

@@ -6,42 +6,56 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace viz {
 namespace {
 
 ImU32 ToImColor(Rgb c) { return IM_COL32(c.r, c.g, c.b, 255); }
+constexpr ImU32 kText = IM_COL32(230, 230, 230, 255);
+constexpr ImU32 kPlotBackground = IM_COL32(34, 34, 40, 255);
 
-std::string Bytes(std::size_t n) {
+std::string Bytes(std::uint64_t n) {
   if (n >= (1u << 20)) return absl::StrFormat("%.1f MiB", static_cast<double>(n) / (1 << 20));
   if (n >= (1u << 10)) return absl::StrFormat("%.1f KiB", static_cast<double>(n) / (1 << 10));
   return absl::StrCat(n, " B");
 }
 
-constexpr float kControlsHeight = 110;
-constexpr float kLegendHeight = 64;
+constexpr float kControlsTop = 62;  // The buttons; a status line per replay follows.
+constexpr float kStatusLine = 18;
+constexpr float kLegendHeight = 40;
+constexpr float kChartHeight = 72;
+constexpr float kPausesHeight = 52;
 constexpr float kTimelineHeight = 44;
 
-constexpr float kChartHeight = 72;
+float ControlsHeight(std::size_t sessions) {
+  return kControlsTop + kStatusLine * static_cast<float>(sessions) + 8;
+}
+
+// The horizontal axis every plot of a pane shares: events so far.
+struct EventAxis {
+  float left, width;
+  double last;
+  float X(std::uint64_t event) const {
+    return left + width * static_cast<float>(static_cast<double>(event) / last);
+  }
+};
 
 // Footprint (solid) and live bytes (dim) over the events so far.
-void DrawChart(const ReplaySession& s, ImDrawList* draw, float left, float top, float width) {
+void DrawChart(const ReplaySession& s, const EventAxis& axis, ImDrawList* draw, float top) {
   const std::vector<ReplaySession::Point> points = s.Chart();
   const float bottom = top + kChartHeight - 8;
-  draw->AddRectFilled(ImVec2(left, top + 16), ImVec2(left + width, bottom),
-                      IM_COL32(34, 34, 40, 255));
-  std::uint64_t max_bytes = 1, last_event = 1;
-  for (const auto& p : points) {
-    max_bytes = std::max({max_bytes, p.footprint, p.live});
-    last_event = std::max(last_event, p.event);
-  }
+  draw->AddRectFilled(ImVec2(axis.left, top + 16), ImVec2(axis.left + axis.width, bottom),
+                      kPlotBackground);
+  std::uint64_t max_bytes = 1;
+  for (const auto& p : points) max_bytes = std::max({max_bytes, p.footprint, p.live});
   draw->AddText(
-      ImVec2(left, top), IM_COL32(230, 230, 230, 255),
+      ImVec2(axis.left, top), kText,
       absl::StrCat("footprint (bright) and live (dim), up to ", Bytes(max_bytes)).c_str());
   const auto at = [&](std::uint64_t event, std::uint64_t bytes) {
-    return ImVec2(
-        left + width * static_cast<float>(static_cast<double>(event) / last_event),
-        bottom - (bottom - top - 18) * static_cast<float>(static_cast<double>(bytes) / max_bytes));
+    return ImVec2(axis.X(event), bottom - (bottom - top - 18) *
+                                              static_cast<float>(static_cast<double>(bytes) /
+                                                                 static_cast<double>(max_bytes)));
   };
   for (std::size_t i = 1; i < points.size(); ++i) {
     draw->AddLine(at(points[i - 1].event, points[i - 1].live), at(points[i].event, points[i].live),
@@ -51,131 +65,230 @@ void DrawChart(const ReplaySession& s, ImDrawList* draw, float left, float top, 
   }
 }
 
-// The collections of one replay as phase spans over its events so far.
-void DrawTimeline(const ReplaySession& s, ImDrawList* draw, float left, float top, float width) {
+// Every pause so far as a bar at its event, as tall as it was long.
+void DrawPauses(const ReplaySession& s, const EventAxis& axis, ImDrawList* draw, float top) {
+  const std::vector<ReplaySession::Pause> pauses = s.Pauses();
+  const float bottom = top + kPausesHeight - 8;
+  draw->AddRectFilled(ImVec2(axis.left, top + 16), ImVec2(axis.left + axis.width, bottom),
+                      kPlotBackground);
+  double longest = 0;
+  for (const auto& p : pauses) longest = std::max(longest, p.seconds);
+  draw->AddText(
+      ImVec2(axis.left, top), kText,
+      absl::StrFormat("%d pauses, longest %.2f ms", pauses.size(), longest * 1e3).c_str());
+  if (longest <= 0) return;
+  for (const auto& p : pauses) {
+    const float x = axis.X(p.event);
+    const float h = (bottom - top - 18) * static_cast<float>(p.seconds / longest);
+    draw->AddLine(ImVec2(x, bottom), ImVec2(x, bottom - std::max(h, 1.f)),
+                  IM_COL32(250, 170, 60, 255));
+  }
+}
+
+// The collections as phase spans over the events so far.
+void DrawTimeline(const ReplaySession& s, const EventAxis& axis, ImDrawList* draw, float top) {
   const std::vector<PhaseSpan> spans = s.timeline().Spans();
-  const double last = static_cast<double>(std::max<std::uint64_t>(s.position(), 1));
-  draw->AddRectFilled(ImVec2(left, top + 16), ImVec2(left + width, top + kTimelineHeight - 8),
+  draw->AddRectFilled(ImVec2(axis.left, top + 16),
+                      ImVec2(axis.left + axis.width, top + kTimelineHeight - 8),
                       IM_COL32(40, 40, 46, 255));
   for (const PhaseSpan& span : spans) {
-    const float x0 =
-        left + width * static_cast<float>(static_cast<double>(span.begin_event) / last);
-    const float x1 = std::max(
-        x0 + 1, left + width * static_cast<float>(static_cast<double>(span.end_event) / last));
+    const float x0 = axis.X(span.begin_event);
+    const float x1 = std::max(x0 + 1, axis.X(span.end_event));
     draw->AddRectFilled(ImVec2(x0, top + 16), ImVec2(x1, top + kTimelineHeight - 8),
                         ToImColor(ColorOf(span.phase)));
   }
-  draw->AddText(ImVec2(left, top), IM_COL32(230, 230, 230, 255),
+  draw->AddText(ImVec2(axis.left, top), kText,
                 absl::StrCat(s.timeline().finished(), " collections").c_str());
+}
+
+// The hover box: the tile, and the object under the mouse at `addr`.
+std::string DescribeHover(const ArenaMap& map, const Tile& tile, const ReplaySession& s,
+                          bool parked, PaneCache& cache, core::Addr addr) {
+  std::string text = DescribeTile(map, tile);
+  if (!parked) return text + "\n(objects are looked up while the replay stands still)";
+  const std::uint64_t at = cache.heap ? cache.heap->position : ~std::uint64_t{0};
+  if (cache.hovered != addr || cache.hovered_at != at) {
+    cache.object = s.FindObject(addr);
+    cache.hovered = addr;
+    cache.hovered_at = at;
+  }
+  if (cache.object) {
+    const ReplaySession::ObjectInfo& o = *cache.object;
+    absl::StrAppend(&text, "\nobject #", o.id, ", ", o.size, " bytes at 0x", absl::Hex(o.base),
+                    o.generation >= 0 ? absl::StrCat(", generation ", o.generation) : "");
+  } else {
+    absl::StrAppend(&text, "\n0x", absl::Hex(addr), ": no live object");
+  }
+  return text;
 }
 
 }  // namespace
 
-bool DrawControls(std::vector<std::unique_ptr<ReplaySession>>& sessions, ViewState& view) {
+void DrawControls(const std::vector<ReplaySession*>& sessions, std::vector<PaneCache>& caches,
+                  ViewState& view) {
   const ImGuiIO& io = ImGui::GetIO();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
-  ImGui::SetNextWindowSize(ImVec2(io.DisplaySize.x, kControlsHeight));
+  ImGui::SetNextWindowSize(ImVec2(io.DisplaySize.x, ControlsHeight(sessions.size())));
   ImGui::Begin("controls", nullptr,
                ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove);
-  bool seek_back = false;
   if (ImGui::Button(view.playing ? "Pause" : "Play")) view.playing = !view.playing;
   ImGui::SameLine();
   if (ImGui::Button("Step 1")) view.target += 1;
   ImGui::SameLine();
-  if (ImGui::Button("Step 1000")) view.target += 1000;
+  if (ImGui::Button("Step N")) view.target += static_cast<std::uint64_t>(view.step_events);
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(160);
-  ImGui::SliderInt("events/frame", &view.events_per_frame, 1, 200000, "%d",
-                   ImGuiSliderFlags_Logarithmic);
+  ImGui::SetNextItemWidth(90);
+  ImGui::InputInt("N", &view.step_events, 0);
+  view.step_events = std::max(view.step_events, 1);
+  const bool collecting = std::any_of(sessions.begin(), sessions.end(),
+                                      [](const ReplaySession* s) { return s->collects(); });
+  ImGui::BeginDisabled(!collecting || view.step_goal.has_value());
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(140);
+  if (ImGui::Button("Next phase")) view.step_goal = ReplaySession::StepGoal::kPhaseChange;
+  ImGui::SameLine();
+  if (ImGui::Button("Next collection")) view.step_goal = ReplaySession::StepGoal::kCollectionEnd;
+  ImGui::EndDisabled();
+  if (view.step_goal) view.playing = false;
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(130);
   ImGui::InputScalar("##seek", ImGuiDataType_U64, &view.seek);
   ImGui::SameLine();
   if (ImGui::Button("Seek")) {
-    seek_back = view.seek < view.target;
     view.target = view.seek;
+    view.seek_requested = true;
   }
+  ImGui::SetNextItemWidth(200);
+  ImGui::SliderInt("events/frame", &view.events_per_frame, 1, 1000000, "%d",
+                   ImGuiSliderFlags_Logarithmic);
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(100);
+  ImGui::SetNextItemWidth(120);
   ImGui::SliderInt("zoom", &view.tile_pixels, 1, 24);
-  for (const auto& s : sessions) {
-    const absl::Status status = s->status();
-    ImGui::Text("%s", absl::StrCat(s->policy(), ": event ", s->position(),
-                                   s->at_end() ? " (end of trace)" : "", ", footprint ",
-                                   Bytes(s->footprint()),
-                                   status.ok() ? "" : absl::StrCat(", ", status.message()))
-                          .c_str());
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    const ReplaySession& s = *sessions[i];
+    const absl::Status status = s.status();
+    std::string line = absl::StrCat(s.policy(), ": event ", s.position());
+    if (const auto& heap = caches[i].heap) {
+      absl::StrAppend(&line, " (", heap->last_kind, "), live ", Bytes(heap->live));
+      if (heap->phase != core::gc::Phase::kIdle) {
+        absl::StrAppend(&line, ", collecting: ", core::gc::PhaseName(heap->phase));
+      }
+    }
+    absl::StrAppend(&line, ", footprint ", Bytes(s.footprint()), s.at_end() ? ", end of trace" : "",
+                    status.ok() ? "" : absl::StrCat(", ", status.message()));
+    ImGui::TextUnformatted(line.c_str());
   }
   ImGui::End();
-  return seek_back;
 }
 
-void DrawMaps(std::vector<std::unique_ptr<ReplaySession>>& sessions, ViewState& view,
-              std::vector<DrawnTile>* drawn) {
+void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCache>& caches,
+               ViewState& view, std::vector<DrawnTile>* drawn) {
   const ImGuiIO& io = ImGui::GetIO();
-  const float top = kControlsHeight;
-  const float height = io.DisplaySize.y - top - kLegendHeight - kTimelineHeight - kChartHeight;
+  const float top = ControlsHeight(sessions.size());
+  const float height =
+      io.DisplaySize.y - top - kLegendHeight - kChartHeight - kPausesHeight - kTimelineHeight;
   const float pane_width =
       io.DisplaySize.x / static_cast<float>(std::max<std::size_t>(sessions.size(), 1));
   ImDrawList* draw = ImGui::GetBackgroundDrawList();
   std::size_t shown[core::kSegmentTypeCount] = {};
+  std::size_t shown_colors[core::gc::kTraceColorCount] = {};
   for (std::size_t i = 0; i < sessions.size(); ++i) {
     ReplaySession& s = *sessions[i];
+    PaneCache& cache = caches[i];
+    std::optional<ReplaySession::HeapView> heap = s.Inspect();
+    const bool parked = heap.has_value();
+    if (parked) cache.heap = std::move(heap);
     const float left = pane_width * static_cast<float>(i);
-    draw->AddText(ImVec2(left + 8, top + 4), IM_COL32(230, 230, 230, 255), s.policy().c_str());
+    std::string title = s.policy();
+    if (cache.heap && !cache.heap->generations.empty()) {
+      std::vector<std::string> sizes;
+      for (std::uint64_t g : cache.heap->generations) sizes.push_back(Bytes(g));
+      absl::StrAppend(&title, "   generations: ", absl::StrJoin(sizes, " | "));
+    }
+    draw->AddText(ImVec2(left + 8, top + 4), kText, title.c_str());
     const core::Arena* arena = s.arena();
     if (arena == nullptr) {
       draw->AddText(ImVec2(left + 8, top + 24), IM_COL32(200, 200, 200, 255),
                     "(no arena: a system allocator)");
       continue;
     }
-    DrawChart(s, draw, left + 8, top + height, pane_width - 16);
-    DrawTimeline(s, draw, left + 8, top + height + kChartHeight, pane_width - 16);
+    const EventAxis axis{left + 8, pane_width - 16,
+                         static_cast<double>(std::max<std::uint64_t>(s.position(), 1))};
+    float plot_top = top + height;
+    DrawChart(s, axis, draw, plot_top);
+    DrawPauses(s, axis, draw, plot_top += kChartHeight);
+    DrawTimeline(s, axis, draw, plot_top += kPausesHeight);
+
     const float px = static_cast<float>(view.tile_pixels);
     const float map_top = top + 24;
     const std::size_t columns =
         std::max<std::size_t>(1, static_cast<std::size_t>((pane_width - 16) / px));
     const std::size_t rows = std::max<std::size_t>(1, static_cast<std::size_t>((height - 24) / px));
-    const ArenaMap map = BuildArenaMap(*arena, columns, columns * rows);
+    ArenaMap map = BuildArenaMap(*arena, columns, columns * rows);
+    if (cache.heap) ApplyTraceColors(cache.heap->colors, &map);
     bool seen[core::kSegmentTypeCount] = {};
+    bool seen_colors[core::gc::kTraceColorCount] = {};
+    const float gap = px >= 4 ? 1 : 0;
     for (std::size_t t = 0; t < map.tiles.size(); ++t) {
       const Tile& tile = map.tiles[t];
       const float x = left + 8 + static_cast<float>(t % columns) * px;
       const float y = map_top + static_cast<float>(t / columns) * px;
-      const float gap = px >= 4 ? 1 : 0;
       draw->AddRectFilled(ImVec2(x, y), ImVec2(x + px - gap, y + px - gap), ToImColor(tile.color));
       if (tile.range.base == view.selected) {
         draw->AddRect(ImVec2(x - 1, y - 1), ImVec2(x + px, y + px), IM_COL32(255, 255, 255, 255));
       }
+      const ImVec2 centre(x + (px - gap) / 2, y + (px - gap) / 2);
+      if (tile.trace_color) {
+        const int c = static_cast<int>(*tile.trace_color);
+        if (!seen_colors[c] && drawn != nullptr) {
+          drawn->push_back(DrawnTile{
+              s.policy(), absl::StrCat("color:", core::gc::TraceColorName(*tile.trace_color)),
+              centre.x, centre.y});
+        }
+        seen_colors[c] = true;
+        ++shown_colors[c];
+        continue;
+      }
       const int type = static_cast<int>(tile.type);
       if (!seen[type] && drawn != nullptr) {
-        drawn->push_back(DrawnTile{s.policy(), tile.type, x + (px - gap) / 2, y + (px - gap) / 2});
+        drawn->push_back(
+            DrawnTile{s.policy(), core::SegmentTypeName(tile.type), centre.x, centre.y});
       }
       seen[type] = true;
       ++shown[type];
     }
-    // Hover and click: the tile under the mouse.
+    // Hover and click: the tile under the mouse, and the object at the
+    // address under it (across the tile, left to right).
     const ImVec2 mouse = io.MousePos;
     if (mouse.x >= left + 8 && mouse.y >= map_top) {
-      const std::size_t c = static_cast<std::size_t>((mouse.x - left - 8) / px);
-      const std::size_t r = static_cast<std::size_t>((mouse.y - map_top) / px);
+      const float fx = (mouse.x - left - 8) / px, fy = (mouse.y - map_top) / px;
+      const auto c = static_cast<std::size_t>(fx);
+      const auto r = static_cast<std::size_t>(fy);
       if (const Tile* tile = c < columns ? TileAt(map, c, r) : nullptr) {
-        ImGui::SetTooltip("%s", DescribeTile(map, *tile).c_str());
+        const auto offset = static_cast<core::Addr>(static_cast<double>(tile->range.size()) *
+                                                    (fx - static_cast<float>(c)));
+        const core::Addr addr = tile->range.base + offset / 16 * 16;
+        ImGui::SetTooltip("%s", DescribeHover(map, *tile, s, parked, cache, addr).c_str());
         if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) view.selected = tile->range.base;
       }
     }
   }
-  // The legend: the types on screen.
+  // The legend: the segment types and trace colours on screen.
   float x = 8;
-  const float y = io.DisplaySize.y - kLegendHeight + 8;
-  for (int t = 0; t < core::kSegmentTypeCount; ++t) {
-    if (shown[t] == 0) continue;
-    const auto type = static_cast<core::SegmentType>(t);
-    draw->AddRectFilled(ImVec2(x, y), ImVec2(x + 14, y + 14), ToImColor(ColorOf(type, true)));
-    const char* name = core::SegmentTypeName(type);
-    draw->AddText(ImVec2(x + 18, y), IM_COL32(230, 230, 230, 255), name);
+  const float y = io.DisplaySize.y - kLegendHeight + 12;
+  const auto key = [&](Rgb color, const char* name) {
+    if (x > io.DisplaySize.x - 120) return;
+    draw->AddRectFilled(ImVec2(x, y), ImVec2(x + 14, y + 14), ToImColor(color));
+    draw->AddRect(ImVec2(x, y), ImVec2(x + 14, y + 14), IM_COL32(90, 90, 90, 255));
+    draw->AddText(ImVec2(x + 18, y), kText, name);
     x += 30 + ImGui::CalcTextSize(name).x;
-    if (x > io.DisplaySize.x - 150) break;
+  };
+  for (int t = 0; t < core::kSegmentTypeCount; ++t) {
+    const auto type = static_cast<core::SegmentType>(t);
+    if (shown[t] > 0) key(ColorOf(type, true), core::SegmentTypeName(type));
+  }
+  for (int c = 0; c < core::gc::kTraceColorCount; ++c) {
+    const auto color = static_cast<core::gc::TraceColor>(c);
+    if (shown_colors[c] > 0) key(ColorOf(color), core::gc::TraceColorName(color));
   }
 }
 

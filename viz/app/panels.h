@@ -3,7 +3,8 @@
 #ifndef VIZ_APP_PANELS_H_
 #define VIZ_APP_PANELS_H_
 
-#include <memory>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,21 +15,34 @@
 namespace viz {
 
 // Where a pane drew its map, for tests that check pixels: the screen
-// position of the first tile of each segment type shown.
+// position of the first tile of each segment type, and of each trace
+// colour, shown.
 struct DrawnTile {
   std::string policy;
-  core::SegmentType type;
-  float x, y;  // Centre of the tile, window pixels from the top left.
+  std::string what;  // A segment type's name, or "color:" and a trace colour's.
+  float x, y;        // Centre of the tile, window pixels from the top left.
 };
 
-// Playback controls and a status line per replay. Returns true if the user
-// asked to seek backwards (the caller restarts the replays).
-bool DrawControls(std::vector<std::unique_ptr<ReplaySession>>& sessions, ViewState& view);
+// What a pane keeps between frames. A running replay cannot be looked at,
+// so the last look at its heap stays on screen until the next; the object
+// under the mouse is looked up once per address and event.
+struct PaneCache {
+  std::optional<ReplaySession::HeapView> heap;
+  core::Addr hovered = 0;
+  std::uint64_t hovered_at = ~std::uint64_t{0};
+  std::optional<ReplaySession::ObjectInfo> object;
+};
 
-// The arena maps side by side, with a legend; hover shows a tile, a click
-// selects it. Appends what it drew to *drawn (if not null).
-void DrawMaps(std::vector<std::unique_ptr<ReplaySession>>& sessions, ViewState& view,
-              std::vector<DrawnTile>* drawn);
+// Playback controls and a status line per replay; sets what the user asked
+// for in `view`.
+void DrawControls(const std::vector<ReplaySession*>& sessions, std::vector<PaneCache>& caches,
+                  ViewState& view);
+
+// The panes side by side (map, charts, pauses, timeline) and a legend;
+// hover shows a tile and the object under the mouse, a click selects the
+// tile. Appends what it drew to *drawn (if not null).
+void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCache>& caches,
+               ViewState& view, std::vector<DrawnTile>* drawn);
 
 }  // namespace viz
 

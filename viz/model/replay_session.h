@@ -55,6 +55,8 @@ class ReplaySession {
   absl::Status status() const;     // The replay's error, if it stopped on one.
   const std::string& policy() const { return policy_; }
   const std::string& trace() const { return trace_; }
+  // Whether the policy collects garbage.
+  bool collects() const { return subject_->AsGc() != nullptr; }
   // The subject's arena (nullptr for system allocators).
   const core::Arena* arena() const { return subject_->arena(); }
   std::size_t footprint() const { return subject_->Footprint(); }
