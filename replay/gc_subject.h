@@ -7,6 +7,7 @@
 #define REPLAY_GC_SUBJECT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,10 +82,17 @@ class GcSubject : public Subject {
   }
   // Bytes in each generation, youngest first (empty: no generations).
   virtual std::vector<std::uint64_t> GenerationSizes() const { return {}; }
-  // The generation of the object at `a` (-1: none, or not known).
-  virtual int GenerationOf(core::Addr a) const {
+  // The object that holds address `a`, as the collector's heap has it.
+  struct HeapObject {
+    core::Addr base;
+    std::uint64_t id;         // From its header (of the new copy, if forwarded).
+    std::uint64_t bytes;      // Header, slots and payload.
+    core::Addr forwarded_to;  // Mid-collection, an old copy's new address (else 0).
+    int generation;           // -1: the collector has none.
+  };
+  virtual std::optional<HeapObject> ObjectAt(core::Addr a) const {
     (void)a;
-    return -1;
+    return std::nullopt;
   }
 
  protected:

@@ -114,6 +114,14 @@ class CollectorSubject : public GcSubject {
     return MakeSubjectArena(spec, &arena_);
   }
 
+  // The object at `obj` (0: none) as ObjectAt reports it.
+  std::optional<HeapObject> Describe(core::Addr obj, int generation) const {
+    if (obj == 0) return std::nullopt;
+    const core::Addr to = format_.IsForwarded(obj);
+    return HeapObject{obj, core::gc::ObjectFormat::Id(to != 0 ? to : obj), format_.Size(obj), to,
+                      generation};
+  }
+
   bool OwnsLiveGrain(core::Addr a, const core::Pool& pool) const {
     core::GrainInfo grain;
     return arena_.arena->Lookup(a, &grain) && grain.pool_id == pool.id() &&
@@ -227,7 +235,9 @@ class AmcSubject final : public CollectorSubject {
     for (int g = 0; g < pool_->generations(); ++g) sizes.push_back(pool_->GenerationBytes(g));
     return sizes;
   }
-  int GenerationOf(core::Addr a) const override { return pool_->GenerationOf(a); }
+  std::optional<HeapObject> ObjectAt(core::Addr a) const override {
+    return Describe(pool_->ObjectContaining(a), pool_->GenerationOf(a));
+  }
 
  private:
   explicit AmcSubject(const PolicySpec& spec) : CollectorSubject(spec) {}
@@ -285,6 +295,9 @@ class AmsSubject final : public CollectorSubject {
   void WalkTraceColors(
       core::FunctionRef<void(core::Range, core::gc::TraceColor)> visit) const override {
     pool_->WalkTraceColors(visit);
+  }
+  std::optional<HeapObject> ObjectAt(core::Addr a) const override {
+    return Describe(pool_->ObjectContaining(a), -1);
   }
 
  private:

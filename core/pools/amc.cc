@@ -366,6 +366,19 @@ void Amc::WalkObjects(FunctionRef<void(Addr obj)> visit) const {
   }
 }
 
+Addr Amc::ObjectContaining(Addr a) const {
+  const Seg* seg = SegOf(a);
+  if (seg == nullptr || a >= seg->fill) return 0;
+  for (Addr obj = seg->range.base; obj < seg->fill;) {
+    const Addr next = obj + format_->Size(obj);
+    if (a < next) {
+      return format_->IsObject(obj) || format_->IsForwarded(obj) != 0 ? obj : 0;
+    }
+    obj = next;
+  }
+  return 0;
+}
+
 void Amc::WalkTraceColors(FunctionRef<void(Range, gc::TraceColor)> visit) const {
   using gc::TraceColor;
   if (phase_ == gc::Phase::kIdle) return;

@@ -101,6 +101,10 @@ class Amc final : public Pool, private gc::Fixer {
   // black up to its scan point and grey beyond, large objects by their
   // mark, remembered segments grey until scanned.
   void WalkTraceColors(FunctionRef<void(Range, gc::TraceColor)> visit) const;
+  // The object (or, mid-collection, forwarded old copy) that holds `a`: its
+  // start, or 0 if `a` is in no object (free, padding, not the pool's).
+  // Walks the segment: for tools, not the mutator.
+  Addr ObjectContaining(Addr a) const;
   // The generation of the segment holding `a`, or -1 if none does.
   int GenerationOf(Addr a) const {
     const Seg* seg = SegOf(a);

@@ -106,6 +106,13 @@ Res Ams::Alloc(std::size_t size, void** p) {
   return Res::kOk;
 }
 
+Addr Ams::ObjectContaining(Addr a) const {
+  const Seg* seg = SegOf(a);
+  if (seg == nullptr) return 0;
+  const std::size_t i = (a - seg->range.base) / seg->slot_size;
+  return i < seg->slots && Bit(seg->alloc, i) ? seg->range.base + i * seg->slot_size : 0;
+}
+
 bool Ams::IsObject(Addr a) const {
   const Seg* seg = SegOf(a);
   if (seg == nullptr) return false;

@@ -59,6 +59,8 @@ class Ams final : public Pool, private gc::Fixer {
   // While a collection runs: allocated objects by colour (unmarked:
   // condemned; marked: grey until scanned, then black), in address order.
   void WalkTraceColors(FunctionRef<void(Range, gc::TraceColor)> visit) const;
+  // The allocated object that holds `a`: its start, or 0 if none does.
+  Addr ObjectContaining(Addr a) const;
   // Whether `a` is the start of an allocated object.
   bool IsObject(Addr a) const;
 

@@ -9,10 +9,12 @@
 #include <imgui_impl_opengl3.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +22,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "viz/app/panels.h"
 #include "viz/app/screenshot.h"
 #include "viz/app/view_state.h"
@@ -41,6 +45,9 @@ ABSL_FLAG(std::string, step, "",
           "With --screenshot: after --at, step to the next 'phase' change or 'collection' end "
           "of the first collecting policy (--steps times), the others following.");
 ABSL_FLAG(int, steps, 1, "How many --step steps.");
+ABSL_FLAG(std::string, hover, "",
+          "With --screenshot: 'X,Y', the mouse is there (window pixels), so the picture shows "
+          "what hovering there shows; otherwise it is outside the window.");
 ABSL_FLAG(std::uint64_t, checkpoint_every, 1000000,
           "Events between time-travel checkpoints (seeking back replays from the nearest).");
 ABSL_FLAG(int, max_checkpoints, 4, "Checkpoints kept per policy.");
@@ -93,11 +100,14 @@ bool StepTowards(const std::vector<ReplaySession*>& sessions, ReplaySession::Ste
   return true;
 }
 
+// One frame. `mouse`, if given, stands in for the real mouse (headless
+// pictures).
 void Frame(GLFWwindow* window, const std::vector<ReplaySession*>& sessions,
            std::vector<viz::PaneCache>& caches, viz::ViewState& view,
-           std::vector<viz::DrawnTile>* drawn) {
+           std::vector<viz::DrawnTile>* drawn, std::optional<ImVec2> mouse = std::nullopt) {
   ImGui_ImplOpenGL3_NewFrame();
-  ImGui_ImplGlfw_NewFrame();
+  ImGui_ImplGlfw_NewFrame();  // ImGui 1.86: sets io.MousePos, which we may override.
+  if (mouse) ImGui::GetIO().MousePos = *mouse;
   ImGui::NewFrame();
   viz::DrawControls(sessions, caches, view);
   viz::DrawPanes(sessions, caches, view, drawn);
@@ -142,6 +152,15 @@ int main(int argc, char** argv) {
   const std::string trace = positional[1];
   std::string error;
   const std::string step = absl::GetFlag(FLAGS_step);
+  // Outside the window unless --hover puts it somewhere.
+  ImVec2 mouse(-FLT_MAX, -FLT_MAX);
+  if (const std::string hover = absl::GetFlag(FLAGS_hover); !hover.empty()) {
+    std::pair<std::string, std::string> xy = absl::StrSplit(hover, ',');
+    if (!absl::SimpleAtof(xy.first, &mouse.x) || !absl::SimpleAtof(xy.second, &mouse.y)) {
+      std::fprintf(stderr, "workbench viz: --hover is X,Y in pixels, not '%s'\n", hover.c_str());
+      return 2;
+    }
+  }
   if (!step.empty() && step != "phase" && step != "collection") {
     std::fprintf(stderr, "workbench viz: --step is 'phase' or 'collection', not '%s'\n",
                  step.c_str());
@@ -226,15 +245,15 @@ int main(int argc, char** argv) {
     if (const int frames = absl::GetFlag(FLAGS_benchmark_frames); frames > 0) {
       const auto t0 = std::chrono::steady_clock::now();
       for (int f = 0; f < frames; ++f) {
-        Frame(window, sessions, caches, view, nullptr);
+        Frame(window, sessions, caches, view, nullptr, mouse);
         glfwSwapBuffers(window);
       }
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::printf("drew %d frames in %.3f s: %.1f frames/s\n", frames, seconds, frames / seconds);
     }
-    Frame(window, sessions, caches, view, nullptr);  // ImGui lays out on the first frame.
-    Frame(window, sessions, caches, view, &drawn);
+    Frame(window, sessions, caches, view, nullptr, mouse);  // ImGui lays out on the first frame.
+    Frame(window, sessions, caches, view, &drawn, mouse);
     int w, h;
     glfwGetFramebufferSize(window, &w, &h);
     if (absl::Status s = viz::SaveScreenshot(screenshot, w, h); !s.ok()) {

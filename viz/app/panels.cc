@@ -114,8 +114,10 @@ std::string DescribeHover(const ArenaMap& map, const Tile& tile, const ReplaySes
   }
   if (cache.object) {
     const ReplaySession::ObjectInfo& o = *cache.object;
-    absl::StrAppend(&text, "\nobject #", o.id, ", ", o.size, " bytes at 0x", absl::Hex(o.base),
-                    o.generation >= 0 ? absl::StrCat(", generation ", o.generation) : "");
+    absl::StrAppend(
+        &text, "\nobject #", o.id, ", ", o.size, " bytes at 0x", absl::Hex(o.base),
+        o.generation >= 0 ? absl::StrCat(", generation ", o.generation) : "",
+        o.forwarded_to != 0 ? absl::StrCat(", forwarded to 0x", absl::Hex(o.forwarded_to)) : "");
   } else {
     absl::StrAppend(&text, "\n0x", absl::Hex(addr), ": no live object");
   }
@@ -184,8 +186,7 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
                ViewState& view, std::vector<DrawnTile>* drawn) {
   const ImGuiIO& io = ImGui::GetIO();
   const float top = ControlsHeight(sessions.size());
-  const float height =
-      io.DisplaySize.y - top - kLegendHeight - kChartHeight - kPausesHeight - kTimelineHeight;
+  const float bottom = io.DisplaySize.y - kLegendHeight;
   const float pane_width =
       io.DisplaySize.x / static_cast<float>(std::max<std::size_t>(sessions.size(), 1));
   ImDrawList* draw = ImGui::GetBackgroundDrawList();
@@ -211,12 +212,17 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
                     "(no arena: a system allocator)");
       continue;
     }
+    // Under the map: the chart, and for collectors their pauses and
+    // timeline.
     const EventAxis axis{left + 8, pane_width - 16,
                          static_cast<double>(std::max<std::uint64_t>(s.position(), 1))};
-    float plot_top = top + height;
+    float plot_top = bottom - kChartHeight - (s.collects() ? kPausesHeight + kTimelineHeight : 0);
+    const float height = plot_top - top;
     DrawChart(s, axis, draw, plot_top);
-    DrawPauses(s, axis, draw, plot_top += kChartHeight);
-    DrawTimeline(s, axis, draw, plot_top += kPausesHeight);
+    if (s.collects()) {
+      DrawPauses(s, axis, draw, plot_top += kChartHeight);
+      DrawTimeline(s, axis, draw, plot_top += kPausesHeight);
+    }
 
     const float px = static_cast<float>(view.tile_pixels);
     const float map_top = top + 24;
@@ -274,7 +280,7 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
   }
   // The legend: the segment types and trace colours on screen.
   float x = 8;
-  const float y = io.DisplaySize.y - kLegendHeight + 12;
+  const float y = bottom + 12;
   const auto key = [&](Rgb color, const char* name) {
     if (x > io.DisplaySize.x - 120) return;
     draw->AddRectFilled(ImVec2(x, y), ImVec2(x + 14, y + 14), ToImColor(color));

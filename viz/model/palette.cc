@@ -8,7 +8,7 @@ Rgb ColorOf(core::SegmentType type, bool committed) {
     case SegmentType::kFree:
       return committed ? Rgb{70, 70, 78} : Rgb{40, 40, 46};
     case SegmentType::kArenaControl:
-      return {150, 150, 150};
+      return {96, 112, 134};  // Slate: apart from the collector's grey.
     case SegmentType::kManualFixed:
       return {66, 135, 245};  // Blue.
     case SegmentType::kManualVariable:
@@ -42,7 +42,7 @@ Rgb ColorOf(core::gc::TraceColor color) {
     case core::gc::TraceColor::kForwarded:
       return {150, 30, 30};
     case core::gc::TraceColor::kGrey:
-      return {128, 128, 128};
+      return {150, 150, 150};
     case core::gc::TraceColor::kBlack:
       return {4, 4, 4};
   }

@@ -179,11 +179,14 @@ std::optional<ReplaySession::HeapView> ReplaySession::Inspect() const {
 std::optional<ReplaySession::ObjectInfo> ReplaySession::FindObject(core::Addr a) const {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!parked_ || engine_ == nullptr) return std::nullopt;
+  if (const replay::GcSubject* gc = subject_->AsGc()) {
+    const std::optional<replay::GcSubject::HeapObject> o = gc->ObjectAt(a);
+    if (!o) return std::nullopt;
+    return ObjectInfo{o->id, o->base, o->bytes, o->forwarded_to, o->generation};
+  }
   const std::optional<replay::LiveBlock> block = engine_->FindBlock(a);
   if (!block) return std::nullopt;
-  const core::Addr base = reinterpret_cast<core::Addr>(block->p);
-  const replay::GcSubject* gc = subject_->AsGc();
-  return ObjectInfo{block->id, base, block->size, gc != nullptr ? gc->GenerationOf(base) : -1};
+  return ObjectInfo{block->id, reinterpret_cast<core::Addr>(block->p), block->size, 0, -1};
 }
 
 bool ReplaySession::WaitUntil(std::uint64_t event, std::chrono::milliseconds timeout) {

@@ -86,12 +86,14 @@ class ReplaySession {
     std::vector<std::uint64_t> generations;  // Bytes per generation.
   };
   std::optional<HeapView> Inspect() const;
-  // The object (block) at address `a`, when stopped as for Inspect.
+  // The object (block) at address `a`, when stopped as for Inspect: for a
+  // collector as its heap has it, otherwise from the replay's id table.
   struct ObjectInfo {
     std::uint64_t id;
     core::Addr base;
-    std::uint64_t size;
-    int generation;  // -1: none (manual policies).
+    std::uint64_t size;       // Bytes it takes (a collector's) or asked for.
+    core::Addr forwarded_to;  // Mid-collection, an old copy's new address.
+    int generation;           // -1: none (manual policies).
   };
   std::optional<ObjectInfo> FindObject(core::Addr a) const;
 

@@ -151,6 +151,7 @@ class Mutator {
       ASSERT_TRUE(id > 0 && id < table_.size()) << "bad header at " << obj;
       if (!heap.insert(id).second) continue;
       EXPECT_EQ(table_[id], obj) << "the weak table did not follow id " << id;
+      ASSERT_EQ(pool_->ObjectContaining(obj + format_.Size(obj) - 1), obj);
       ASSERT_EQ(ObjectFormat::Slots(obj), slots_[id].size());
       for (std::uint64_t s = 0; s < slots_[id].size(); ++s) {
         const Addr target = *ObjectFormat::Slot(obj, s);

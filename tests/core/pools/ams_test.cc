@@ -73,6 +73,8 @@ TEST_F(AmsTest, KeepsWhatTheRootsReachAndSweepsTheRest) {
   EXPECT_TRUE(pool_->IsObject(b));
   EXPECT_TRUE(pool_->IsObject(big));
   EXPECT_FALSE(pool_->IsObject(garbage));
+  EXPECT_EQ(pool_->ObjectContaining(b + 20), b);
+  EXPECT_EQ(pool_->ObjectContaining(garbage + 8), 0u);
   EXPECT_EQ(ObjectFormat::Id(big), 4u);  // Non-moving: same address, same object.
   Store(a, 1, 0);
   ASSERT_EQ(pool_->Collect(), Res::kOk);
