@@ -90,5 +90,30 @@ TEST(PaletteTest, EveryTypeHasItsOwnColour) {
   EXPECT_NE(ColorOf(SegmentType::kFree, true), ColorOf(SegmentType::kFree, false));
 }
 
+TEST_F(ArenaMapTest, FreeBlocksDarkenTilesAndTraceColoursWin) {
+  const core::Range seg = Alloc(4 * 4096, SegmentType::kManualVariable);
+  // Grain 0 all allocated, grain 1 half free, grain 2 all free, grain 3
+  // all free but condemned by a collection (a colour beats the free shade).
+  const std::vector<core::Range> free = {{seg.base + 4096 + 2048, seg.base + 3 * 4096},
+                                         {seg.base + 3 * 4096, seg.limit}};
+  ArenaMap map = BuildArenaMap(*arena_, 64, 1 << 20);
+  ApplyFreeBlocks(free, &map);
+  ApplyTraceColors({{{seg.base + 3 * 4096, seg.limit}, core::gc::TraceColor::kCondemned}}, &map);
+  const Rgb full = ColorOf(SegmentType::kManualVariable, true);
+  std::vector<const Tile*> tiles;
+  for (const Tile& t : map.tiles) {
+    if (seg.Contains(t.range.base)) tiles.push_back(&t);
+  }
+  ASSERT_EQ(tiles.size(), 4u);
+  EXPECT_EQ(tiles[0]->color, full);
+  EXPECT_EQ(tiles[1]->free_bytes, 2048u);
+  EXPECT_LT(tiles[1]->color.g, full.g);
+  EXPECT_GT(tiles[1]->color.g, tiles[2]->color.g);
+  EXPECT_EQ(tiles[2]->free_bytes, 4096u);
+  EXPECT_EQ(tiles[3]->trace_color, core::gc::TraceColor::kCondemned);
+  EXPECT_EQ(tiles[3]->color, ColorOf(core::gc::TraceColor::kCondemned));
+  EXPECT_EQ(map.color_count[static_cast<int>(core::gc::TraceColor::kCondemned)], 1u);
+}
+
 }  // namespace
 }  // namespace viz

@@ -230,7 +230,10 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
         std::max<std::size_t>(1, static_cast<std::size_t>((pane_width - 16) / px));
     const std::size_t rows = std::max<std::size_t>(1, static_cast<std::size_t>((height - 24) / px));
     ArenaMap map = BuildArenaMap(*arena, columns, columns * rows);
-    if (cache.heap) ApplyTraceColors(cache.heap->colors, &map);
+    if (cache.heap) {
+      ApplyFreeBlocks(cache.heap->free_blocks, &map);
+      ApplyTraceColors(cache.heap->colors, &map);
+    }
     bool seen[core::kSegmentTypeCount] = {};
     bool seen_colors[core::gc::kTraceColorCount] = {};
     const float gap = px >= 4 ? 1 : 0;
@@ -255,12 +258,13 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
         continue;
       }
       const int type = static_cast<int>(tile.type);
+      ++shown[type];
+      if (tile.free_bytes > 0) continue;  // Shaded: not the type's own colour.
       if (!seen[type] && drawn != nullptr) {
         drawn->push_back(
             DrawnTile{s.policy(), core::SegmentTypeName(tile.type), centre.x, centre.y});
       }
       seen[type] = true;
-      ++shown[type];
     }
     // Hover and click: the tile under the mouse, and the object at the
     // address under it (across the tile, left to right).

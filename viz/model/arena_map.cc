@@ -44,27 +44,62 @@ ArenaMap BuildArenaMap(const core::Arena& arena, std::size_t columns, std::size_
   return map;
 }
 
-void ApplyTraceColors(const std::vector<ColorRun>& runs, ArenaMap* map) {
+namespace {
+
+// Calls f(tile index, overlap bytes, run) for every tile and run that
+// overlap; `runs` are in address order, `range(run)` gives a run's range.
+template <typename Run, typename RangeOf, typename F>
+void SweepTiles(const ArenaMap& map, const std::vector<Run>& runs, RangeOf range, F f) {
   if (runs.empty()) return;
   // Tiles by address (chunks need not come in address order).
-  std::vector<std::size_t> order(map->tiles.size());
+  std::vector<std::size_t> order(map.tiles.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return map->tiles[a].range.base < map->tiles[b].range.base;
+    return map.tiles[a].range.base < map.tiles[b].range.base;
   });
-  std::vector<std::array<std::size_t, core::gc::kTraceColorCount>> bytes(map->tiles.size());
   std::size_t t = 0;
-  for (const ColorRun& run : runs) {
-    // Back up to the first tile the run reaches; runs are in address order.
-    while (t > 0 && map->tiles[order[t - 1]].range.limit > run.range.base) --t;
+  for (const Run& run : runs) {
+    const core::Range r = range(run);
+    // Back up to the first tile the run reaches.
+    while (t > 0 && map.tiles[order[t - 1]].range.limit > r.base) --t;
     for (; t < order.size(); ++t) {
-      const core::Range tile = map->tiles[order[t]].range;
-      if (tile.base >= run.range.limit) break;
-      const core::Addr base = std::max(tile.base, run.range.base);
-      const core::Addr limit = std::min(tile.limit, run.range.limit);
-      if (base < limit) bytes[order[t]][static_cast<int>(run.color)] += limit - base;
+      const core::Range tile = map.tiles[order[t]].range;
+      if (tile.base >= r.limit) break;
+      const core::Addr base = std::max(tile.base, r.base);
+      const core::Addr limit = std::min(tile.limit, r.limit);
+      if (base < limit) f(order[t], limit - base, run);
     }
   }
+}
+
+// A type's colour, darker the less of the tile is allocated.
+Rgb Dimmed(Rgb c, double used) {
+  const double k = 0.3 + 0.7 * used;
+  return {static_cast<std::uint8_t>(c.r * k), static_cast<std::uint8_t>(c.g * k),
+          static_cast<std::uint8_t>(c.b * k)};
+}
+
+}  // namespace
+
+void ApplyFreeBlocks(const std::vector<core::Range>& free, ArenaMap* map) {
+  SweepTiles(
+      *map, free, [](core::Range r) { return r; },
+      [&](std::size_t i, std::size_t bytes, core::Range) { map->tiles[i].free_bytes += bytes; });
+  for (Tile& tile : map->tiles) {
+    if (tile.free_bytes == 0 || tile.trace_color) continue;
+    const double used =
+        1 - static_cast<double>(tile.free_bytes) / static_cast<double>(tile.range.size());
+    tile.color = Dimmed(ColorOf(tile.type, tile.committed), std::max(used, 0.0));
+  }
+}
+
+void ApplyTraceColors(const std::vector<ColorRun>& runs, ArenaMap* map) {
+  std::vector<std::array<std::size_t, core::gc::kTraceColorCount>> bytes(map->tiles.size());
+  SweepTiles(
+      *map, runs, [](const ColorRun& run) { return run.range; },
+      [&](std::size_t i, std::size_t n, const ColorRun& run) {
+        bytes[i][static_cast<int>(run.color)] += n;
+      });
   for (std::size_t i = 0; i < map->tiles.size(); ++i) {
     int best = -1;
     for (int c = 0; c < core::gc::kTraceColorCount; ++c) {

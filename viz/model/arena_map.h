@@ -28,7 +28,10 @@ struct Tile {
   // While a collection runs: the colour of most of its bytes the
   // collection concerns, if any do.
   std::optional<core::gc::TraceColor> trace_color;
-  Rgb color;  // What the map draws: the trace colour, else the type's.
+  std::size_t free_bytes = 0;  // Free blocks inside pool segments.
+  // What the map draws: the trace colour, else the type's, darker the
+  // more of the tile is free blocks.
+  Rgb color;
 };
 
 // A run of memory of one colour in a running collection.
@@ -50,6 +53,11 @@ struct ArenaMap {
 // Lays out at most `max_tiles` tiles in rows of `columns`: the smallest
 // power-of-two grains per tile that fits the whole arena.
 ArenaMap BuildArenaMap(const core::Arena& arena, std::size_t columns, std::size_t max_tiles);
+
+// Darkens the tiles by the share of their bytes in `free` (free blocks
+// inside pools' segments, in address order): blocks shown allocated or
+// free. Apply before ApplyTraceColors.
+void ApplyFreeBlocks(const std::vector<core::Range>& free, ArenaMap* map);
 
 // Colours the tiles that `runs` (in address order) cover by the trace
 // colour most of their covered bytes have.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/pool/pool.h"
 #include "replay/event_source.h"
 #include "replay/gc_subject.h"
 #include "replay/policy_spec.h"
@@ -166,7 +167,25 @@ std::optional<ReplaySession::HeapView> ReplaySession::Inspect() const {
   std::lock_guard<std::mutex> lock(mutex_);
   // Parked, the replay thread cannot go on without this lock.
   if (!parked_ || engine_ == nullptr) return std::nullopt;
-  HeapView view{dispatched_, last_kind_, engine_->LiveBytes(), timeline_.phase(), {}, {}};
+  HeapView view{dispatched_, last_kind_, engine_->LiveBytes(), timeline_.phase(), {}, {}, {}};
+  if (const core::Arena* arena = subject_->arena()) {
+    std::vector<const core::Pool*> pools;
+    arena->WalkSegments([&](const core::Segment& segment) {
+      if (segment.pool != nullptr &&
+          std::find(pools.begin(), pools.end(), segment.pool) == pools.end()) {
+        pools.push_back(segment.pool);
+      }
+      return true;
+    });
+    for (const core::Pool* pool : pools) {
+      pool->WalkBlocks([&](core::Range run, bool allocated) {
+        if (!allocated) view.free_blocks.push_back(run);
+        return true;
+      });
+    }
+    std::sort(view.free_blocks.begin(), view.free_blocks.end(),
+              [](core::Range a, core::Range b) { return a.base < b.base; });
+  }
   if (const replay::GcSubject* gc = subject_->AsGc()) {
     gc->WalkTraceColors([&](core::Range run, core::gc::TraceColor color) {
       view.colors.push_back({run, color});

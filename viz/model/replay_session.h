@@ -82,6 +82,7 @@ class ReplaySession {
     const char* last_kind;  // Of the last event dispatched ("" before any).
     std::uint64_t live;     // Bytes, as the trace asked for them.
     core::gc::Phase phase;
+    std::vector<core::Range> free_blocks;    // Inside pools' segments, by address.
     std::vector<ColorRun> colors;            // Of the collection under way.
     std::vector<std::uint64_t> generations;  // Bytes per generation.
   };
