@@ -41,27 +41,48 @@ struct EventAxis {
   }
 };
 
-// Footprint (solid) and live bytes (dim) over the events so far.
+// Footprint (bright) and live bytes (dim) over the events so far, and
+// fragmentation (footprint / live - 1) on a scale of its own, drawn where
+// at least 5% of the most live bytes are live (near empty heaps have
+// meaningless ratios).
 void DrawChart(const ReplaySession& s, const EventAxis& axis, ImDrawList* draw, float top) {
   const std::vector<ReplaySession::Point> points = s.Chart();
   const float bottom = top + kChartHeight - 8;
   draw->AddRectFilled(ImVec2(axis.left, top + 16), ImVec2(axis.left + axis.width, bottom),
                       kPlotBackground);
-  std::uint64_t max_bytes = 1;
-  for (const auto& p : points) max_bytes = std::max({max_bytes, p.footprint, p.live});
-  draw->AddText(
-      ImVec2(axis.left, top), kText,
-      absl::StrCat("footprint (bright) and live (dim), up to ", Bytes(max_bytes)).c_str());
-  const auto at = [&](std::uint64_t event, std::uint64_t bytes) {
-    return ImVec2(axis.X(event), bottom - (bottom - top - 18) *
-                                              static_cast<float>(static_cast<double>(bytes) /
-                                                                 static_cast<double>(max_bytes)));
+  std::uint64_t max_bytes = 1, max_live = 0;
+  for (const auto& p : points) {
+    max_bytes = std::max({max_bytes, p.footprint, p.live});
+    max_live = std::max(max_live, p.live);
+  }
+  const auto counts = [&](const ReplaySession::Point& p) { return p.live * 20 >= max_live; };
+  double max_fragmentation = 0;
+  for (const auto& p : points) {
+    if (counts(p)) max_fragmentation = std::max(max_fragmentation, p.fragmentation());
+  }
+  const double now = points.empty() ? 0 : points.back().fragmentation();
+  draw->AddText(ImVec2(axis.left, top), kText,
+                absl::StrFormat("footprint/live to %s | frag %.0f%%, max %.0f%%", Bytes(max_bytes),
+                                now * 100, max_fragmentation * 100)
+                    .c_str());
+  const float span = bottom - top - 18;
+  const auto at = [&](std::uint64_t event, double fraction) {
+    return ImVec2(axis.X(event), bottom - span * static_cast<float>(fraction));
+  };
+  const auto bytes = [&](std::uint64_t n) {
+    return static_cast<double>(n) / static_cast<double>(max_bytes);
   };
   for (std::size_t i = 1; i < points.size(); ++i) {
-    draw->AddLine(at(points[i - 1].event, points[i - 1].live), at(points[i].event, points[i].live),
+    const ReplaySession::Point &a = points[i - 1], &b = points[i];
+    if (max_fragmentation > 0 && counts(a) && counts(b)) {
+      draw->AddLine(at(a.event, a.fragmentation() / max_fragmentation),
+                    at(b.event, b.fragmentation() / max_fragmentation),
+                    IM_COL32(236, 112, 160, 220));
+    }
+    draw->AddLine(at(a.event, bytes(a.live)), at(b.event, bytes(b.live)),
                   IM_COL32(140, 140, 150, 255));
-    draw->AddLine(at(points[i - 1].event, points[i - 1].footprint),
-                  at(points[i].event, points[i].footprint), IM_COL32(90, 200, 250, 255), 1.5f);
+    draw->AddLine(at(a.event, bytes(a.footprint)), at(b.event, bytes(b.footprint)),
+                  IM_COL32(90, 200, 250, 255), 1.5f);
   }
 }
 
@@ -199,6 +220,8 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
     const bool parked = heap.has_value();
     if (parked) cache.heap = std::move(heap);
     const float left = pane_width * static_cast<float>(i);
+    // Nothing a pane draws spills into its neighbour.
+    draw->PushClipRect(ImVec2(left, top), ImVec2(left + pane_width - 4, bottom));
     std::string title = s.policy();
     if (cache.heap && !cache.heap->generations.empty()) {
       std::vector<std::string> sizes;
@@ -210,6 +233,7 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
     if (arena == nullptr) {
       draw->AddText(ImVec2(left + 8, top + 24), IM_COL32(200, 200, 200, 255),
                     "(no arena: a system allocator)");
+      draw->PopClipRect();
       continue;
     }
     // Under the map: the chart, and for collectors their pauses and
@@ -266,6 +290,7 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
       }
       seen[type] = true;
     }
+    draw->PopClipRect();
     // Hover and click: the tile under the mouse, and the object at the
     // address under it (across the tile, left to right).
     const ImVec2 mouse = io.MousePos;

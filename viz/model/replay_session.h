@@ -64,6 +64,10 @@ class ReplaySession {
   // footprint) from the engine's own samples.
   struct Point {
     std::uint64_t event, live, footprint;
+    // Footprint / live - 1 (Johnstone & Wilson), 0 with nothing live.
+    double fragmentation() const {
+      return live == 0 ? 0 : static_cast<double>(footprint) / static_cast<double>(live) - 1;
+    }
   };
   std::vector<Point> Chart() const;
   // The collections so far (empty for manual policies).
