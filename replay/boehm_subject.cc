@@ -43,8 +43,9 @@ class BoehmSubject final : public GcSubject {
   }
 
   core::gc::Roots& roots() override { return unused_roots_; }
+  bool PollDue() const override { return false; }  // Boehm collects inside GC_MALLOC.
   absl::Status Poll(bool* collected) override {
-    *collected = false;  // Boehm collects inside GC_MALLOC.
+    *collected = false;
     return absl::OkStatus();
   }
   absl::Status Collect(bool) override {

@@ -155,9 +155,11 @@ absl::Status GcMutator::Alloc(const Event& e, std::uint64_t index) {
   register_ = 0;
   register_id_ = 0;
   gc_->NoteRegister(0);
-  if (absl::Status s = Pause(index, [&](bool* collected) { return gc_->Poll(collected); });
-      !s.ok()) {
-    return s;
+  if (gc_->PollDue()) {
+    if (absl::Status s = Pause(index, [&](bool* collected) { return gc_->Poll(collected); });
+        !s.ok()) {
+      return s;
+    }
   }
   const std::uint64_t payload = e.size - e.slots * 8;
   const std::size_t bytes = ObjectFormat::ObjectSize(e.slots, payload);

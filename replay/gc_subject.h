@@ -34,6 +34,9 @@ class GcSubject : public Subject {
   // A safe point before an allocation: start, step or finish a collection
   // as the policy decides. Sets *collected when a collection finished.
   virtual absl::Status Poll(bool* collected) = 0;
+  // Whether Poll might do collection work now: cheap, so that the engine
+  // times (two clock reads) only the polls that may pause.
+  virtual bool PollDue() const { return true; }
   // A whole collection now (COLLECT events ask for a full one).
   virtual absl::Status Collect(bool full) = 0;
   // How many times the collector has done collection work (steps, or whole

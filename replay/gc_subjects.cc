@@ -20,6 +20,7 @@ class CollectorSubject : public GcSubject {
  public:
   core::gc::Roots& roots() override { return roots_; }
 
+  bool PollDue() const override { return Collecting() || NeedsCollection(); }
   absl::Status Poll(bool* collected) override {
     *collected = false;
     core::Res res = core::Res::kOk;
@@ -219,7 +220,8 @@ class AmcSubject final : public CollectorSubject {
     const core::AmcStats& s = pool_->stats();
     std::vector<std::pair<std::string, std::uint64_t>> out = {
         {"collections", s.collections}, {"condemned", s.condemned}, {"copied", s.copied},
-        {"promoted", s.promoted},       {"reclaimed", s.reclaimed}, {"scanned", s.scanned}};
+        {"promoted", s.promoted},       {"reclaimed", s.reclaimed}, {"scanned", s.scanned},
+        {"trace ns", s.trace_ns}};
     out.emplace_back("heap bytes", HeapBytes());
     for (std::size_t g = 0; g < s.collections_by_generation.size(); ++g) {
       out.emplace_back(absl::StrCat("collections of gen ", g), s.collections_by_generation[g]);

@@ -38,17 +38,18 @@ class Format {
 };
 
 // Implemented by a collecting pool: fixes a reference into its condemned
-// (white) memory by copying or marking the object and updating *ref.
+// (white) memory by copying or marking the object and updating *ref. The
+// scan state calls it for every reference the zone filter lets through,
+// so the pool makes the precise test itself, with the one lookup it needs
+// anyway (one virtual call per candidate reference, not two).
 class Fixer {
  public:
   virtual ~Fixer() = default;
+  // Fixes *ref if it is white; leaves it alone otherwise.
   virtual void Fix(ScanState& ss, Addr* ref) = 0;
-  // Weak: updates *ref if the object survived (was forwarded or marked),
-  // else clears it. Only after tracing has finished.
+  // Weak, only after tracing has finished: if *ref is white, updates it
+  // if the object survived (was forwarded or marked), else clears it.
   virtual void FixWeak(Addr* ref) = 0;
-  // Whether `a` is in condemned memory (the precise test behind the zone
-  // filter).
-  virtual bool IsWhite(Addr a) const = 0;
 };
 
 // What scanning carries from reference to reference: MPS's fix protocol.
@@ -65,12 +66,12 @@ class ScanState {
   void Fix(Addr* ref) {
     const Addr a = *ref;
     if (a == 0) return;
-    if ((white_zones_ & ZoneOf(a)) != 0 && fixer_->IsWhite(a)) fixer_->Fix(*this, ref);
+    if ((white_zones_ & ZoneOf(a)) != 0) fixer_->Fix(*this, ref);
     summary_ |= ZoneOf(*ref);
   }
   void FixWeak(Addr* ref) {
     const Addr a = *ref;
-    if (a != 0 && (white_zones_ & ZoneOf(a)) != 0 && fixer_->IsWhite(a)) fixer_->FixWeak(ref);
+    if (a != 0 && (white_zones_ & ZoneOf(a)) != 0) fixer_->FixWeak(ref);
   }
 
   // The zones the references fixed since the last reset point into: a

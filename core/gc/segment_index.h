@@ -2,6 +2,9 @@
 // every reference: a two-level radix table over 4 KiB pages, like a page
 // table, so a lookup is two dependent loads instead of a tree search. Only
 // the second-level tables of the 1 GiB regions a pool uses are allocated.
+// Each entry also carries a flag (the pools keep "condemned" there), so the
+// fix path can throw out a reference that is not white without touching
+// its segment.
 #ifndef CORE_GC_SEGMENT_INDEX_H_
 #define CORE_GC_SEGMENT_INDEX_H_
 
@@ -19,21 +22,28 @@ class SegmentIndex {
   // memory for a table cannot be had.
   bool Set(Range range, Seg* seg) {
     for (Addr page = range.base; page < range.limit; page += kPage) {
-      Seg** leaf = Leaf(page, /*create=*/true);
+      Entry* leaf = Leaf(page, /*create=*/true);
       if (leaf == nullptr) return false;
-      *leaf = seg;
+      *leaf = reinterpret_cast<Entry>(seg);
     }
     return true;
   }
   void Clear(Range range) {
     for (Addr page = range.base; page < range.limit; page += kPage) {
-      if (Seg** leaf = Leaf(page, false)) *leaf = nullptr;
+      if (Entry* leaf = Leaf(page, false)) *leaf = 0;
     }
   }
-  Seg* Lookup(Addr a) const {
-    const Addr top = a >> kRegionShift;
-    if (top >= kTopSize || top_[top] == nullptr) return nullptr;
-    return top_[top][(a >> kPageShift) & (kLeafSize - 1)];
+  // Sets the flag of every page of `range`, which Set mapped.
+  void SetFlag(Range range, bool flag) {
+    for (Addr page = range.base; page < range.limit; page += kPage) {
+      if (Entry* leaf = Leaf(page, false)) *leaf = (*leaf & ~kFlag) | (flag ? kFlag : 0);
+    }
+  }
+  Seg* Lookup(Addr a) const { return reinterpret_cast<Seg*>(EntryOf(a) & ~kFlag); }
+  // The segment holding `a` if its page is flagged, else nullptr.
+  Seg* LookupFlagged(Addr a) const {
+    const Entry e = EntryOf(a);
+    return (e & kFlag) != 0 ? reinterpret_cast<Seg*>(e & ~kFlag) : nullptr;
   }
 
  private:
@@ -42,22 +52,32 @@ class SegmentIndex {
   static constexpr Addr kPage = Addr{1} << kPageShift;
   static constexpr std::size_t kLeafSize = std::size_t{1} << (kRegionShift - kPageShift);
   static constexpr std::size_t kTopSize = std::size_t{1} << (48 - kRegionShift);
+  // A segment pointer, with the flag in its low bit (segments are aligned).
+  using Entry = std::uintptr_t;
+  static constexpr Entry kFlag = 1;
+  static_assert(alignof(Seg) >= 2);
 
-  Seg** Leaf(Addr a, bool create) {
+  Entry EntryOf(Addr a) const {
+    const Addr top = a >> kRegionShift;
+    if (top >= kTopSize || top_[top] == nullptr) return 0;
+    return top_[top][(a >> kPageShift) & (kLeafSize - 1)];
+  }
+
+  Entry* Leaf(Addr a, bool create) {
     const Addr top = a >> kRegionShift;
     if (top >= kTopSize) return nullptr;
     if (top_[top] == nullptr) {
       if (!create) return nullptr;
-      leaves_[top].reset(new (std::nothrow) Seg*[kLeafSize]());
+      leaves_[top].reset(new (std::nothrow) Entry[kLeafSize]());
       top_[top] = leaves_[top].get();
       if (top_[top] == nullptr) return nullptr;
     }
     return &top_[top][(a >> kPageShift) & (kLeafSize - 1)];
   }
 
-  std::unique_ptr<Seg** []> top_storage_ { new Seg**[kTopSize]() };
-  Seg*** top_ = top_storage_.get();
-  std::unique_ptr<std::unique_ptr<Seg*[]>[]> leaves_ { new std::unique_ptr<Seg*[]>[ kTopSize ] };
+  std::unique_ptr<Entry* []> top_storage_ { new Entry*[kTopSize]() };
+  Entry** top_ = top_storage_.get();
+  std::unique_ptr<std::unique_ptr<Entry[]>[]> leaves_ { new std::unique_ptr<Entry[]>[ kTopSize ] };
 };
 
 }  // namespace core::gc

@@ -1,6 +1,8 @@
 #include "core/pools/amc.h"
 
 #include <algorithm>
+#include <chrono>
+#include <climits>
 #include <cstring>
 
 #include "core/gc/color_runs.h"
@@ -44,6 +46,8 @@ Res Amc::NewSegment(int gen, std::size_t size, SegmentType type, bool large, Seg
     return Res::kMemory;
   }
   seg = Seg{range, gen, range.base, range.base};
+  // Everything a collection copies is promoted to at least generation 1.
+  seg.min_gen = std::min(gen, 1);
   seg.large = large;
   seg.type = type;
   *out = &seg;
@@ -103,8 +107,11 @@ bool Amc::NeedsCollection() const {
 void Amc::NoteStore(Addr obj, Addr target) {
   if (target == 0) return;
   Seg* seg = SegOf(obj);
-  // Nursery segments are condemned by every collection: no summary needed.
-  if (seg != nullptr && seg->gen > 0) seg->summary |= gc::ScanState::ZoneOf(target);
+  // Nursery segments keep min_gen 0 (every collection condemns them):
+  // nothing to note. A pinned one, scanned and about to be promoted in
+  // place, has been raised, and must hear of stores.
+  if (seg == nullptr || seg->min_gen == 0) return;
+  if (const Seg* t = SegOf(target); t != nullptr && t->gen < seg->min_gen) seg->min_gen = t->gen;
 }
 
 void Amc::Pin(Addr obj) {
@@ -145,7 +152,7 @@ Res Amc::StartCollection(bool full) {
   for (auto& [base, seg] : segs_) {
     if (seg.gen > condemned_gen_) continue;
     if (seg.pinned) continue;  // Promoted in place; scanned as a root.
-    seg.white = true;
+    SetWhite(seg, true);
     stats_.condemned += seg.fill - seg.range.base;
     for (Addr z = AlignDown(seg.range.base, Addr{1} << gc::ScanState::kZoneShift);
          z < seg.range.limit; z += Addr{1} << gc::ScanState::kZoneShift) {
@@ -160,12 +167,18 @@ Res Amc::StartCollection(bool full) {
 Res Amc::Step(std::size_t budget, bool* done) {
   *done = phase_ == gc::Phase::kIdle;
   if (*done) return Res::kOk;
-  if (phase_ == gc::Phase::kScanRoots) {
-    ScanRoots();
-    SetPhase(gc::Phase::kScanGrey);
-  }
-  if (phase_ == gc::Phase::kScanGrey) {
-    if (!ScanGrey(budget)) return copy_res_;
+  if (phase_ == gc::Phase::kScanRoots || phase_ == gc::Phase::kScanGrey) {
+    const auto start = std::chrono::steady_clock::now();
+    if (phase_ == gc::Phase::kScanRoots) {
+      ScanRoots();
+      SetPhase(gc::Phase::kScanGrey);
+    }
+    const bool traced = ScanGrey(budget);
+    stats_.trace_ns +=
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count());
+    if (!traced) return copy_res_;
     SetPhase(gc::Phase::kReclaim);
   }
   // Weak references in steps of their own (an id table can hold millions),
@@ -196,15 +209,23 @@ void Amc::ScanRange(gc::ScanState& ss, Addr from, Addr to) {
 }
 
 void Amc::ScanRoots() {
+  // The remembered set, chosen before the roots are fixed (fixing makes
+  // to-space): segments that survive this collection and may refer into
+  // it, and pinned segments, which are kept whole. They are scanned under
+  // the step budget, before the grey objects. Nursery segments made since
+  // the collection began hold no condemned references (allocated black).
+  for (auto& [base, seg] : segs_) {
+    if (seg.white || (seg.gen == 0 && !seg.pinned)) continue;
+    if (seg.pinned || seg.min_gen <= condemned_gen_) {
+      remembered_.push_back(&seg);
+      // What it refers to in the condemned generations will have been
+      // promoted by one when the collection ends; stores from now on lower
+      // this again.
+      if (seg.min_gen <= condemned_gen_) seg.min_gen = std::min(seg.min_gen + 1, TopGeneration());
+    }
+  }
   gc::ScanState ss(this, white_zones_);
   roots_->ScanStrong(ss);
-  // The remembered set: segments that survive this collection and may hold
-  // references into it, and pinned segments, which are kept whole. They are
-  // scanned under the step budget, before the grey objects.
-  for (auto& [base, seg] : segs_) {
-    if (seg.white) continue;
-    if (seg.pinned || (seg.summary & white_zones_) != 0) remembered_.push_back(&seg);
-  }
 }
 
 bool Amc::ScanGrey(std::size_t budget) {
@@ -214,9 +235,7 @@ bool Amc::ScanGrey(std::size_t budget) {
     if (work >= budget) return false;
     Seg* seg = remembered_.back();
     remembered_.pop_back();
-    ss.ResetSummary();
     ScanRange(ss, seg->range.base, seg->fill);
-    seg->summary = ss.summary();
     work += seg->fill - seg->range.base;
     if (copy_res_ != Res::kOk) return false;
   }
@@ -231,9 +250,7 @@ bool Amc::ScanGrey(std::size_t budget) {
     // Scan what is there now; copying may add more behind it.
     const Addr from = seg->scan, to = seg->fill;
     seg->scan = to;
-    ss.ResetSummary();
     ScanRange(ss, from, to);
-    seg->summary |= ss.summary();
     work += to - from;
     if (copy_res_ != Res::kOk) return false;
   }
@@ -242,7 +259,8 @@ bool Amc::ScanGrey(std::size_t budget) {
 
 void Amc::Fix(gc::ScanState&, Addr* ref) {
   const Addr a = *ref;
-  Seg* seg = SegOf(a);
+  Seg* seg = index_.LookupFlagged(a);  // White segments only.
+  if (seg == nullptr) return;
   if (seg->large) {
     if (!seg->marked) {
       seg->marked = true;
@@ -280,7 +298,8 @@ void Amc::Fix(gc::ScanState&, Addr* ref) {
 }
 
 void Amc::FixWeak(Addr* ref) {
-  Seg* seg = SegOf(*ref);
+  Seg* seg = index_.LookupFlagged(*ref);
+  if (seg == nullptr) return;
   if (seg->large) {
     if (!seg->marked) *ref = 0;
     return;
@@ -288,9 +307,11 @@ void Amc::FixWeak(Addr* ref) {
   *ref = format_->IsForwarded(*ref);  // 0 if it died.
 }
 
-bool Amc::IsWhite(Addr a) const {
-  const Seg* seg = SegOf(a);
-  return seg != nullptr && seg->white;
+bool Amc::IsWhite(Addr a) const { return index_.LookupFlagged(a) != nullptr; }
+
+void Amc::SetWhite(Seg& seg, bool white) {
+  seg.white = white;
+  index_.SetFlag(seg.range, white);
 }
 
 void Amc::FixMutatorRef(Addr* ref) {
@@ -329,7 +350,8 @@ void Amc::Reclaim() {
     }
     const SegmentType type = seg.large ? SegmentType::kLargeObject : TypeFor(seg.gen);
     Retype(seg, type);
-    seg.white = seg.pinned = seg.marked = seg.queued = false;
+    if (seg.white) SetWhite(seg, false);
+    seg.pinned = seg.marked = seg.queued = false;
     seg.scan = seg.fill;
     gen_bytes_[seg.gen] += used;
     ++it;
@@ -412,6 +434,25 @@ void Amc::WalkTraceColors(FunctionRef<void(Range, gc::TraceColor)> visit) const 
   }
 }
 
+int Amc::YoungestReferenced(const Seg& seg) const {
+  // A fixer that only looks: every reference reaches it (all zones white).
+  class Youngest final : public gc::Fixer {
+   public:
+    explicit Youngest(const Amc& pool) : pool_(pool) {}
+    void Fix(gc::ScanState&, Addr* ref) override {
+      if (const Seg* t = pool_.SegOf(*ref)) youngest = std::min(youngest, t->gen);
+    }
+    void FixWeak(Addr*) override {}
+    int youngest = INT_MAX;
+
+   private:
+    const Amc& pool_;
+  } youngest(*this);
+  gc::ScanState ss(&youngest, ~std::uint64_t{0});
+  format_->Scan(ss, seg.range.base, seg.fill);
+  return youngest.youngest;
+}
+
 CheckResult Amc::Check() const {
   std::vector<std::size_t> bytes(gen_bytes_.size(), 0);
   for (const auto& [base, seg] : segs_) {
@@ -435,6 +476,11 @@ CheckResult Amc::Check() const {
     }
     CORE_CHECK_MSG(p == seg.fill, "objects end exactly at the fill");
     bytes[seg.gen] += seg.fill - seg.range.base;
+    if (phase_ == gc::Phase::kIdle && seg.gen > 0) {
+      CORE_CHECK_MSG(YoungestReferenced(seg) >= seg.min_gen,
+                     "the remembered set: a segment refers to no generation younger than its "
+                     "min_gen");
+    }
   }
   if (phase_ == gc::Phase::kIdle) {
     for (std::size_t g = 0; g < bytes.size(); ++g) {

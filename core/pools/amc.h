@@ -43,6 +43,10 @@ struct AmcStats {
   std::uint64_t promoted = 0;   // Bytes kept in place and promoted (large, pinned).
   std::uint64_t reclaimed = 0;  // Bytes of segments returned to the arena.
   std::uint64_t scanned = 0;    // Bytes of objects scanned.
+  // Time tracing: fixing the roots and scanning the remembered set and the
+  // grey objects, which is where objects are copied. Copying throughput
+  // is copied / trace_ns.
+  std::uint64_t trace_ns = 0;
 };
 
 class Amc final : public Pool, private gc::Fixer {
@@ -117,9 +121,12 @@ class Amc final : public Pool, private gc::Fixer {
   struct Seg {
     Range range;
     int gen;
-    Addr fill;                  // Objects end here.
-    Addr scan;                  // To-space: scanned up to here.
-    std::uint64_t summary = 0;  // Zones its references may point into.
+    Addr fill;  // Objects end here.
+    Addr scan;  // To-space: scanned up to here.
+    // The remembered set: its references point only into this generation
+    // or older ones (the write barrier lowers it; a collection that scans
+    // the segment raises it, since what it reached was promoted).
+    int min_gen = 0;
     bool large = false;
     bool white = false;
     bool pinned = false;
@@ -140,6 +147,9 @@ class Amc final : public Pool, private gc::Fixer {
     return gen == 0 ? SegmentType::kNursery : SegmentType::kGeneration;
   }
   void CloseSegment(Seg* seg);  // Pads what is left after its fill.
+  // The youngest generation the objects of `seg` refer to (INT_MAX: none),
+  // for Check.
+  int YoungestReferenced(const Seg& seg) const;
   void ScanRange(gc::ScanState& ss, Addr from, Addr to);
   void ScanRoots();
   bool ScanGrey(std::size_t budget);
@@ -147,10 +157,13 @@ class Amc final : public Pool, private gc::Fixer {
   void SetPhase(gc::Phase phase);
   void MakeGrey(Seg* seg);
 
+  // Condemns (or frees) a segment: its flag, and its pages' in the index.
+  void SetWhite(Seg& seg, bool white);
+  bool IsWhite(Addr a) const;
+
   // gc::Fixer
   void Fix(gc::ScanState& ss, Addr* ref) override;
   void FixWeak(Addr* ref) override;
-  bool IsWhite(Addr a) const override;
 
   const gc::Format* format_;
   gc::Roots* roots_;

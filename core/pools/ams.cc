@@ -157,7 +157,7 @@ Res Ams::StartCollection() {
   SetPhase(gc::Phase::kCondemn);
   white_zones_ = 0;
   for (auto& [base, seg] : segs_) {
-    seg.white = true;
+    SetWhite(seg, true);
     std::fill(seg.mark.begin(), seg.mark.end(), 0);
     for (Addr z = AlignDown(seg.range.base, Addr{1} << gc::ScanState::kZoneShift);
          z < seg.range.limit; z += Addr{1} << gc::ScanState::kZoneShift) {
@@ -213,16 +213,20 @@ bool Ams::Mark(std::size_t budget) {
   return true;
 }
 
-void Ams::Fix(gc::ScanState&, Addr* ref) { Shade(SegOf(*ref), *ref); }
-
-void Ams::FixWeak(Addr* ref) {
-  const Seg* seg = SegOf(*ref);
-  if (!Bit(seg->mark, (*ref - seg->range.base) / seg->slot_size)) *ref = 0;
+void Ams::Fix(gc::ScanState&, Addr* ref) {
+  if (Seg* seg = index_.LookupFlagged(*ref)) Shade(seg, *ref);  // White segments only.
 }
 
-bool Ams::IsWhite(Addr a) const {
-  const Seg* seg = SegOf(a);
-  return seg != nullptr && seg->white;
+void Ams::FixWeak(Addr* ref) {
+  const Seg* seg = index_.LookupFlagged(*ref);
+  if (seg != nullptr && !Bit(seg->mark, (*ref - seg->range.base) / seg->slot_size)) *ref = 0;
+}
+
+bool Ams::IsWhite(Addr a) const { return index_.LookupFlagged(a) != nullptr; }
+
+void Ams::SetWhite(Seg& seg, bool white) {
+  seg.white = white;
+  index_.SetFlag(seg.range, white);
 }
 
 void Ams::Sweep() {
@@ -238,7 +242,7 @@ void Ams::Sweep() {
       live += static_cast<std::size_t>(std::popcount(seg.alloc[w]));
     }
     std::fill(seg.mark.begin(), seg.mark.end(), 0);
-    seg.white = false;
+    SetWhite(seg, false);
     seg.free_slots = seg.slots - live;
     seg.cursor = 0;
     stats_.marked += live * seg.slot_size;

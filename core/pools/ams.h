@@ -101,9 +101,11 @@ class Ams final : public Pool, private gc::Fixer {
   void Sweep();
   void SetPhase(gc::Phase phase);
 
+  void SetWhite(Seg& seg, bool white);  // Its flag, and its pages' in the index.
+  bool IsWhite(Addr a) const;
+
   void Fix(gc::ScanState& ss, Addr* ref) override;
   void FixWeak(Addr* ref) override;
-  bool IsWhite(Addr a) const override;
 
   const gc::Format* format_;
   gc::Roots* roots_;
