@@ -56,33 +56,63 @@ class Fixer {
 // The inline test throws out null and, through a 64-bit summary of the
 // condemned zones, most references that cannot be white; only the rest
 // reach the pool's Fix.
+//
+// A pool tracing a heap may ask for deferred fixes: then a candidate is
+// prefetched and queued, and fixed when kQueue later candidates have come
+// in (or at Flush), so that the cache miss on its target overlaps the
+// work on the others. Whoever needs *ref fixed at once (a read barrier,
+// roots) leaves deferral off.
 class ScanState {
  public:
   static constexpr int kZoneShift = 20;  // 1 MiB zones, 64 of them.
   static std::uint64_t ZoneOf(Addr a) { return std::uint64_t{1} << ((a >> kZoneShift) & 63); }
 
-  ScanState(Fixer* fixer, std::uint64_t white_zones) : fixer_(fixer), white_zones_(white_zones) {}
+  ScanState(Fixer* fixer, std::uint64_t white_zones, bool deferred = false)
+      : fixer_(fixer), white_zones_(white_zones), deferred_(deferred) {}
+  ~ScanState() { Flush(); }
+  ScanState(const ScanState&) = delete;
+  ScanState& operator=(const ScanState&) = delete;
 
   void Fix(Addr* ref) {
     const Addr a = *ref;
-    if (a == 0) return;
-    if ((white_zones_ & ZoneOf(a)) != 0) fixer_->Fix(*this, ref);
-    summary_ |= ZoneOf(*ref);
+    if (a == 0 || (white_zones_ & ZoneOf(a)) == 0) return;
+    if (!deferred_) {
+      fixer_->Fix(*this, ref);
+      return;
+    }
+    // The header, and the next line: most objects are small, and copying
+    // reads them whole.
+    __builtin_prefetch(reinterpret_cast<const void*>(a));
+    __builtin_prefetch(reinterpret_cast<const void*>(a + 64));
+    Addr*& slot = queue_[tail_++ % kQueue];
+    if (slot != nullptr) fixer_->Fix(*this, slot);  // The oldest, kQueue candidates ago.
+    slot = ref;
   }
   void FixWeak(Addr* ref) {
     const Addr a = *ref;
     if (a != 0 && (white_zones_ & ZoneOf(a)) != 0) fixer_->FixWeak(ref);
   }
-
-  // The zones the references fixed since the last reset point into: a
-  // segment's summary, for the remembered set.
-  std::uint64_t summary() const { return summary_; }
-  void ResetSummary() { summary_ = 0; }
+  // Fixes every deferred candidate now. Fixing may scan (never recursively
+  // through this state's queue: a pool's Fix copies, it does not scan).
+  void Flush() {
+    for (std::size_t i = 0; i < kQueue; ++i) {
+      Addr*& slot = queue_[(tail_ + i) % kQueue];
+      if (slot != nullptr) {
+        Addr* ref = slot;
+        slot = nullptr;
+        fixer_->Fix(*this, ref);
+      }
+    }
+  }
 
  private:
+  static constexpr std::size_t kQueue = 16;
+
   Fixer* fixer_;
   std::uint64_t white_zones_;
-  std::uint64_t summary_ = 0;
+  bool deferred_;
+  std::size_t tail_ = 0;
+  Addr* queue_[kQueue] = {};
 };
 
 }  // namespace core::gc

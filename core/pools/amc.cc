@@ -229,32 +229,37 @@ void Amc::ScanRoots() {
 }
 
 bool Amc::ScanGrey(std::size_t budget) {
-  gc::ScanState ss(this, white_zones_);
+  // Deferred fixes: the targets' headers load while others are fixed. The
+  // last few fixes, made at the flush, may copy more: go round again.
+  gc::ScanState ss(this, white_zones_, /*deferred=*/true);
   std::size_t work = 0;
-  while (!remembered_.empty()) {
-    if (work >= budget) return false;
-    Seg* seg = remembered_.back();
-    remembered_.pop_back();
-    ScanRange(ss, seg->range.base, seg->fill);
-    work += seg->fill - seg->range.base;
-    if (copy_res_ != Res::kOk) return false;
-  }
-  while (!grey_.empty()) {
-    if (work >= budget) return false;
-    Seg* seg = grey_.back();
-    if (seg->scan >= seg->fill) {
-      seg->queued = false;
-      grey_.pop_back();
-      continue;
+  do {
+    while (!remembered_.empty()) {
+      if (work >= budget) return false;
+      Seg* seg = remembered_.back();
+      remembered_.pop_back();
+      ScanRange(ss, seg->range.base, seg->fill);
+      work += seg->fill - seg->range.base;
+      if (copy_res_ != Res::kOk) return false;
     }
-    // Scan what is there now; copying may add more behind it.
-    const Addr from = seg->scan, to = seg->fill;
-    seg->scan = to;
-    ScanRange(ss, from, to);
-    work += to - from;
-    if (copy_res_ != Res::kOk) return false;
-  }
-  return true;
+    while (!grey_.empty()) {
+      if (work >= budget) return false;
+      Seg* seg = grey_.back();
+      if (seg->scan >= seg->fill) {
+        seg->queued = false;
+        grey_.pop_back();
+        continue;
+      }
+      // Scan what is there now; copying may add more behind it.
+      const Addr from = seg->scan, to = seg->fill;
+      seg->scan = to;
+      ScanRange(ss, from, to);
+      work += to - from;
+      if (copy_res_ != Res::kOk) return false;
+    }
+    ss.Flush();
+  } while (!grey_.empty());
+  return copy_res_ == Res::kOk;
 }
 
 void Amc::Fix(gc::ScanState&, Addr* ref) {
