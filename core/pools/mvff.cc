@@ -6,11 +6,13 @@
 namespace core {
 namespace {
 
-// The node pool extends by enough nodes for an extension's worth of
-// mean-sized blocks, and at least a grain.
+// The node pool extends by enough nodes for a quarter of an extension's
+// mean-sized blocks to be free apart (a node holds at least kMinFill), and
+// at least a grain.
 std::size_t NodeExtendBy(const MvffOptions& options, std::size_t grain) {
   const std::size_t blocks = options.extend_by / std::max<std::size_t>(options.mean_size, 1);
-  return std::max(grain, std::min<std::size_t>(blocks * sizeof(Cbs::Node) / 4, 1 << 20));
+  const std::size_t nodes = blocks / 4 / BTreeCbs::kMinFill + 1;
+  return std::max(grain, std::min<std::size_t>(nodes * sizeof(BTreeCbs::Node), 1 << 20));
 }
 
 }  // namespace
@@ -27,11 +29,12 @@ Mvff::Mvff(Arena* arena, const MvffOptions& options)
     : Pool(arena),
       options_(options),
       align_(std::max(kWordSize, options.align)),
-      node_pool_(arena, MfsOptions{sizeof(Cbs::Node), NodeExtendBy(options, arena->grain_size()),
-                                   SegmentType::kManualVariable}),
-      cbs_(&node_pool_),
+      node_pool_(arena,
+                 MfsOptions{sizeof(BTreeCbs::Node), NodeExtendBy(options, arena->grain_size()),
+                            SegmentType::kManualVariable}),
+      tree_(&node_pool_),
       freelist_(align_),
-      land_(&cbs_, &freelist_) {}
+      land_(&tree_, &freelist_) {}
 
 Mvff::~Mvff() = default;
 
