@@ -11,17 +11,27 @@ using Node = BTreeCbs::Node;
 constexpr int kCapacity = BTreeCbs::kCapacity;
 constexpr int kMinFill = BTreeCbs::kMinFill;
 
-// The number of keys <= addr in the node: a branchless binary search, since
-// where the answer lies is unpredictable.
-int UpperBound(const Node* n, Addr addr) {
-  const Addr* base = n->key;
-  int len = n->count;
-  while (len > 1) {
-    const int half = len / 2;
-    base = base[half] <= addr ? base + half : base;
-    len -= half;
+// Unused slots hold these, so that searches need not look at the count.
+constexpr Addr kNoKey = ~Addr{0};
+
+void ClearFrom(Node* n, int from) {
+  for (int i = from; i < kCapacity; ++i) {
+    n->key[i] = kNoKey;
+    n->size[i] = 0;
   }
-  return static_cast<int>(base - n->key) + (len == 1 && *base <= addr);
+}
+
+// The number of keys <= addr in the node: a branchless binary search over
+// all kCapacity slots (unused ones hold kNoKey, above any base), since where
+// the answer lies is unpredictable.
+int UpperBound(const Node* n, Addr addr) {
+  static_assert((kCapacity & (kCapacity - 1)) == 0);
+  int i = 0;
+#pragma GCC unroll 8
+  for (int step = kCapacity / 2; step > 0; step /= 2) {
+    i += n->key[i + step - 1] <= addr ? step : 0;
+  }
+  return i + (n->key[i] <= addr);
 }
 
 std::size_t NodeMax(const Node* n) {
@@ -54,6 +64,8 @@ void InsertAt(Node* n, int at, Addr key, std::size_t size, Node* child, bool inn
 void EraseAt(Node* n, int at, bool inner) {
   MoveEntries(n, at, n, at + 1, n->count - at - 1, inner);
   --n->count;
+  n->key[n->count] = kNoKey;  // The slots above were unused already.
+  n->size[n->count] = 0;
 }
 
 // Inserts an entry at `at` of the full node `left`, moving the upper half of
@@ -73,6 +85,8 @@ void SplitInsert(Node* left, Node* right, int at, Addr key, std::size_t size, No
     left->count = kLeftCount;
   }
   right->count = kRightCount;
+  ClearFrom(left, left->count);
+  ClearFrom(right, right->count);
 }
 
 // Evens out the entries of two siblings, whose total exceeds one node.
@@ -84,12 +98,14 @@ void Redistribute(Node* left, Node* right, bool inner) {
     MoveEntries(right, 0, right, moved, right->count - moved, inner);
     left->count += moved;
     right->count -= moved;
+    ClearFrom(right, right->count);
   } else {
     const int moved = left->count - target;
     MoveEntries(right, moved, right, 0, right->count, inner);
     MoveEntries(right, 0, left, target, moved, inner);
     left->count -= moved;
     right->count += moved;
+    ClearFrom(left, left->count);
   }
 }
 
@@ -112,6 +128,9 @@ CheckResult CheckNode(const Node* n, int level, int leaf, Walk* walk, Addr* lowe
     CORE_CHECK_MSG(n->count >= kMinFill, "node holds " + std::to_string(n->count));
   }
   ++walk->nodes;
+  for (int i = n->count; i < kCapacity; ++i) {
+    CORE_CHECK_MSG(n->key[i] == kNoKey && n->size[i] == 0, "unused slot " + std::to_string(i));
+  }
   std::size_t m = 0;
   for (int i = 0; i < n->count; ++i) {
     if (level == leaf) {
@@ -207,9 +226,13 @@ void BTreeCbs::FixKeys(const Path& path, int level) {
 void BTreeCbs::FixMax(const Path& path, int level) {
   for (int l = level; l >= 0; --l) {
     std::size_t* slot = MaxSlot(path, l);
+    const std::size_t old_max = *slot;
     const std::size_t m = NodeMax(path.node[l]);
-    if (*slot == m) return;
+    if (m == old_max) return;
     *slot = m;
+    if (m > old_max) return Grew(path, l - 1, m);
+    // It shrank: the parent's maximum changes only if this was it.
+    if (l > 0 && *MaxSlot(path, l - 1) > old_max) return;
   }
 }
 
@@ -228,6 +251,8 @@ void BTreeCbs::Shrank(const Path& path, int level, std::size_t old_size) {
 }
 
 Res BTreeCbs::ReserveNodes(const Path& path, Node** spare, int* count) {
+  *count = 0;
+  if (path.node[height_ - 1]->count < kCapacity) return Res::kOk;  // Usually.
   int level = height_ - 1;
   while (level >= 0 && path.node[level]->count == kCapacity) --level;
   int needed = height_ - 1 - level;
@@ -250,9 +275,16 @@ Res BTreeCbs::ReserveNodes(const Path& path, Node** spare, int* count) {
 
 void BTreeCbs::InsertEntry(Path& path, Addr base, std::size_t size, Node** spare, int spare_count) {
   ++count_;
-  // Insert at the leaf; a full node splits and passes its new right half
-  // up as an entry of the parent.
   const int leaf = height_ - 1;
+  if (Node* n = path.node[leaf]; n->count < kCapacity) {  // Usually.
+    const int at = path.index[leaf];
+    InsertAt(n, at, base, size, nullptr, /*inner=*/false);
+    if (at == 0) FixKeys(path, leaf);
+    Grew(path, leaf, size);
+    return;
+  }
+  // A full node splits and passes its new right half up as an entry of the
+  // parent.
   Addr key = base;
   std::size_t max = size;
   Node* child = nullptr;
@@ -282,6 +314,7 @@ void BTreeCbs::InsertEntry(Path& path, Addr base, std::size_t size, Node** spare
   // The root split: a new root above its two halves.
   Node* root = spare[--spare_count];
   root->count = 2;
+  ClearFrom(root, 2);
   SetEntry(root, 0, root_->key[0], NodeMax(root_), root_);
   SetEntry(root, 1, key, max, child);
   root_ = root;
@@ -371,6 +404,7 @@ Res BTreeCbs::Insert(Range range, Range* coalesced) {
     ++node_count_;
     root_ = static_cast<Node*>(unit);
     root_->count = 0;
+    ClearFrom(root_, 0);
     InsertAt(root_, 0, range.base, range.size(), nullptr, /*inner=*/false);
     height_ = 1;
     largest_ = total_size_ = range.size();
@@ -458,17 +492,29 @@ void BTreeCbs::DescendBy(Pick pick, Path* path) const {
 }
 
 bool BTreeCbs::FinishFind(Path& path, std::size_t size, FindDelete mode, Range* found, Range* old) {
-  const Node* n = path.node[height_ - 1];
-  const int at = path.index[height_ - 1];
+  const int leaf = height_ - 1;
+  Node* n = path.node[leaf];
+  const int at = path.index[leaf];
   const Range block{n->key[at], n->key[at] + n->size[at]};
-  const Range part = FindDeletePart(block, size, mode);
-  if (mode != FindDelete::kNone) {
-    // Deleting at an end or the whole block never needs a node.
-    Res res = DeleteAt(path, part);
-    (void)res;
-  }
-  if (found != nullptr) *found = part;
   if (old != nullptr) *old = block;
+  if (mode == FindDelete::kNone) {
+    if (found != nullptr) *found = block;
+    return true;
+  }
+  // Deleting at an end or the whole block never needs a node.
+  const Range part = FindDeletePart(block, size, mode);
+  if (found != nullptr) *found = part;
+  if (part == block) {
+    RemoveEntry(path);
+  } else {
+    if (mode == FindDelete::kLow) {
+      n->key[at] = part.limit;
+      if (at == 0) FixKeys(path, leaf);
+    }
+    n->size[at] -= size;
+    Shrank(path, leaf, block.size());
+  }
+  total_size_ -= part.size();
   return true;
 }
 

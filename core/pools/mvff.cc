@@ -40,8 +40,11 @@ Mvff::~Mvff() = default;
 
 bool Mvff::FindAndDelete(std::size_t size, Range* found) {
   const FindDelete mode = options_.slot_high ? FindDelete::kHigh : FindDelete::kLow;
-  return options_.first_fit ? land_.FindFirst(size, mode, found, nullptr)
-                            : land_.FindLast(size, mode, found, nullptr);
+  // While the FreeList is empty (unless nodes ran out) the tree alone holds
+  // the free blocks, and is called directly instead of through the Failover.
+  Land& land = freelist_.BlockCount() == 0 ? static_cast<Land&>(tree_) : land_;
+  return options_.first_fit ? land.FindFirst(size, mode, found, nullptr)
+                            : land.FindLast(size, mode, found, nullptr);
 }
 
 Res Mvff::Extend(std::size_t size) {
