@@ -8,30 +8,34 @@ namespace core {
 namespace {
 
 using Node = BTreeCbs::Node;
-constexpr int kCapacity = BTreeCbs::kCapacity;
-constexpr int kMinFill = BTreeCbs::kMinFill;
+constexpr int kSlots = BTreeCbs::kInnerCapacity;  // Array length in every node.
+
+constexpr int Capacity(bool inner) {
+  return inner ? BTreeCbs::kInnerCapacity : BTreeCbs::kLeafCapacity;
+}
+constexpr int MinFill(bool inner) { return Capacity(inner) / 2; }
 
 // Unused slots hold these, so that searches need not look at the count.
 constexpr Addr kNoKey = ~Addr{0};
 
 void ClearFrom(Node* n, int from) {
-  for (int i = from; i < kCapacity; ++i) {
+  for (int i = from; i < kSlots; ++i) {
     n->key[i] = kNoKey;
     n->size[i] = 0;
   }
 }
 
-// The number of keys <= addr in the node: a branchless binary search over
-// all kCapacity slots (unused ones hold kNoKey, above any base), since where
-// the answer lies is unpredictable.
+// The number of keys <= addr among the first kWidth slots of the node
+// (unused slots hold kNoKey, above any base). A count over every slot, not
+// a binary search: its loads and compares are independent, where a search
+// is a chain of dependent loads (or of mispredicted branches).
+template <int kWidth>
 int UpperBound(const Node* n, Addr addr) {
-  static_assert((kCapacity & (kCapacity - 1)) == 0);
-  int i = 0;
-#pragma GCC unroll 8
-  for (int step = kCapacity / 2; step > 0; step /= 2) {
-    i += n->key[i + step - 1] <= addr ? step : 0;
-  }
-  return i + (n->key[i] <= addr);
+  static_assert(kWidth <= kSlots);
+  int count = 0;
+#pragma GCC unroll 32
+  for (int i = 0; i < kWidth; ++i) count += static_cast<int>(n->key[i] <= addr);
+  return count;
 }
 
 std::size_t NodeMax(const Node* n) {
@@ -69,22 +73,23 @@ void EraseAt(Node* n, int at, bool inner) {
 }
 
 // Inserts an entry at `at` of the full node `left`, moving the upper half of
-// the kCapacity + 1 entries to the empty node `right`.
+// the capacity + 1 entries to the empty node `right`.
 void SplitInsert(Node* left, Node* right, int at, Addr key, std::size_t size, Node* child,
                  bool inner) {
-  constexpr int kLeftCount = (kCapacity + 1) / 2;
-  constexpr int kRightCount = kCapacity + 1 - kLeftCount;
-  if (at < kLeftCount) {
-    MoveEntries(right, 0, left, kLeftCount - 1, kRightCount, inner);
-    left->count = kLeftCount - 1;
+  const int capacity = Capacity(inner);
+  const int left_count = (capacity + 1) / 2;
+  const int right_count = capacity + 1 - left_count;
+  if (at < left_count) {
+    MoveEntries(right, 0, left, left_count - 1, right_count, inner);
+    left->count = left_count - 1;
     InsertAt(left, at, key, size, child, inner);
   } else {
-    MoveEntries(right, 0, left, kLeftCount, at - kLeftCount, inner);
-    SetEntry(right, at - kLeftCount, key, size, child);
-    MoveEntries(right, at - kLeftCount + 1, left, at, kCapacity - at, inner);
-    left->count = kLeftCount;
+    MoveEntries(right, 0, left, left_count, at - left_count, inner);
+    SetEntry(right, at - left_count, key, size, child);
+    MoveEntries(right, at - left_count + 1, left, at, capacity - at, inner);
+    left->count = left_count;
   }
-  right->count = kRightCount;
+  right->count = right_count;
   ClearFrom(left, left->count);
   ClearFrom(right, right->count);
 }
@@ -121,14 +126,15 @@ struct Walk {
 // lowest base and largest block.
 CheckResult CheckNode(const Node* n, int level, int leaf, Walk* walk, Addr* lowest,
                       std::size_t* largest) {
-  CORE_CHECK(n->count <= kCapacity);
+  const bool inner = level != leaf;
+  CORE_CHECK(n->count <= Capacity(inner));
   if (level == 0) {
-    CORE_CHECK(n->count >= (level == leaf ? 1 : 2));
+    CORE_CHECK(n->count >= (inner ? 2 : 1));
   } else {
-    CORE_CHECK_MSG(n->count >= kMinFill, "node holds " + std::to_string(n->count));
+    CORE_CHECK_MSG(n->count >= MinFill(inner), "node holds " + std::to_string(n->count));
   }
   ++walk->nodes;
-  for (int i = n->count; i < kCapacity; ++i) {
+  for (int i = n->count; i < kSlots; ++i) {
     CORE_CHECK_MSG(n->key[i] == kNoKey && n->size[i] == 0, "unused slot " + std::to_string(i));
   }
   std::size_t m = 0;
@@ -190,13 +196,13 @@ void BTreeCbs::DescendTo(Addr addr, Path* path) const {
   const int leaf = height_ - 1;
   Node* n = root_;
   for (int level = 0; level < leaf; ++level) {
-    const int i = std::max(UpperBound(n, addr) - 1, 0);
+    const int i = std::max(UpperBound<kInnerCapacity>(n, addr) - 1, 0);
     path->node[level] = n;
     path->index[level] = i;
     n = n->child[i];
   }
   path->node[leaf] = n;
-  path->index[leaf] = UpperBound(n, addr);
+  path->index[leaf] = UpperBound<kLeafCapacity>(n, addr);
 }
 
 bool BTreeCbs::NextLeaf(Path* path) const {
@@ -252,9 +258,9 @@ void BTreeCbs::Shrank(const Path& path, int level, std::size_t old_size) {
 
 Res BTreeCbs::ReserveNodes(const Path& path, Node** spare, int* count) {
   *count = 0;
-  if (path.node[height_ - 1]->count < kCapacity) return Res::kOk;  // Usually.
+  if (path.node[height_ - 1]->count < kLeafCapacity) return Res::kOk;  // Usually.
   int level = height_ - 1;
-  while (level >= 0 && path.node[level]->count == kCapacity) --level;
+  while (level >= 0 && path.node[level]->count == Capacity(level != height_ - 1)) --level;
   int needed = height_ - 1 - level;
   if (level < 0) {  // The root splits too: a new root goes above it.
     if (height_ == kMaxHeight) return Res::kMemory;
@@ -276,7 +282,7 @@ Res BTreeCbs::ReserveNodes(const Path& path, Node** spare, int* count) {
 void BTreeCbs::InsertEntry(Path& path, Addr base, std::size_t size, Node** spare, int spare_count) {
   ++count_;
   const int leaf = height_ - 1;
-  if (Node* n = path.node[leaf]; n->count < kCapacity) {  // Usually.
+  if (Node* n = path.node[leaf]; n->count < kLeafCapacity) {  // Usually.
     const int at = path.index[leaf];
     InsertAt(n, at, base, size, nullptr, /*inner=*/false);
     if (at == 0) FixKeys(path, leaf);
@@ -292,7 +298,7 @@ void BTreeCbs::InsertEntry(Path& path, Addr base, std::size_t size, Node** spare
     Node* n = path.node[level];
     const bool inner = level != leaf;
     const int at = inner ? path.index[level] + 1 : path.index[level];
-    if (n->count < kCapacity) {
+    if (n->count < Capacity(inner)) {
       InsertAt(n, at, key, max, child, inner);
       FixKeys(path, level);
       // Below here every changed entry was recomputed; from here up the
@@ -340,13 +346,13 @@ void BTreeCbs::RemoveEntry(Path& path) {
   Shrank(path, level, removed);
   // Rebalancing moves entries between siblings under one parent, which
   // changes neither the parent's lowest key nor its largest block.
-  for (; level > 0 && path.node[level]->count < kMinFill; --level) {
+  for (; level > 0 && path.node[level]->count < MinFill(level != height_ - 1); --level) {
     Node* parent = path.node[level - 1];
     const int left_index = std::max(path.index[level - 1] - 1, 0);
     Node* left = parent->child[left_index];
     Node* right = parent->child[left_index + 1];
     const bool inner = level != height_ - 1;
-    if (left->count + right->count <= kCapacity) {
+    if (left->count + right->count <= Capacity(inner)) {
       MoveEntries(left, left->count, right, 0, right->count, inner);
       left->count += right->count;
       FreeNode(right);

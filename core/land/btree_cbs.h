@@ -17,18 +17,21 @@ namespace core {
 
 class BTreeCbs final : public Land {
  public:
-  // Entries per node. Every node but the root holds at least half.
-  static constexpr int kCapacity = 32;
-  static constexpr int kMinFill = kCapacity / 2;
+  // Entries per node: leaves are narrower, since their scans, shifts and
+  // maximum recomputations are the common work, and inner nodes wider, to
+  // keep the tree shallow. Every node but the root is at least half full.
+  static constexpr int kLeafCapacity = 16;
+  static constexpr int kInnerCapacity = 32;
+  static constexpr int kLeafMinFill = kLeafCapacity / 2;
 
   // One node type for leaves and inner nodes (one FixedAllocator unit size).
   // Leaves hold blocks: key = base, size = size. Inner nodes hold children:
   // key = the lowest base in the child's subtree, size = its largest block.
   // Keys and sizes are separate arrays, so a fit scans one dense array.
   struct alignas(64) Node {
-    Addr key[kCapacity];
-    std::size_t size[kCapacity];
-    Node* child[kCapacity];  // Inner nodes only.
+    Addr key[kInnerCapacity];
+    std::size_t size[kInnerCapacity];
+    Node* child[kInnerCapacity];  // Inner nodes only.
     int count;
   };
 
@@ -57,7 +60,7 @@ class BTreeCbs final : public Land {
   std::size_t node_count() const { return node_count_; }
 
  private:
-  // A half-full tree of 2^64 blocks has fewer levels.
+  // A tree of half-full nodes holding 2^64 blocks has fewer levels.
   static constexpr int kMaxHeight = 17;
   struct Path;
 

@@ -7,11 +7,11 @@ namespace core {
 namespace {
 
 // The node pool extends by enough nodes for a quarter of an extension's
-// mean-sized blocks to be free apart (a node holds at least kMinFill), and
+// mean-sized blocks to be free apart (a leaf holds at least kLeafMinFill), and
 // at least a grain.
 std::size_t NodeExtendBy(const MvffOptions& options, std::size_t grain) {
   const std::size_t blocks = options.extend_by / std::max<std::size_t>(options.mean_size, 1);
-  const std::size_t nodes = blocks / 4 / BTreeCbs::kMinFill + 1;
+  const std::size_t nodes = blocks / 4 / BTreeCbs::kLeafMinFill + 1;
   return std::max(grain, std::min<std::size_t>(nodes * sizeof(BTreeCbs::Node), 1 << 20));
 }
 
@@ -41,10 +41,13 @@ Mvff::~Mvff() = default;
 bool Mvff::FindAndDelete(std::size_t size, Range* found) {
   const FindDelete mode = options_.slot_high ? FindDelete::kHigh : FindDelete::kLow;
   // While the FreeList is empty (unless nodes ran out) the tree alone holds
-  // the free blocks, and is called directly instead of through the Failover.
-  Land& land = freelist_.BlockCount() == 0 ? static_cast<Land&>(tree_) : land_;
-  return options_.first_fit ? land.FindFirst(size, mode, found, nullptr)
-                            : land.FindLast(size, mode, found, nullptr);
+  // the free blocks: call it directly, not through the Failover's Land*.
+  if (freelist_.BlockCount() == 0) [[likely]] {
+    return options_.first_fit ? tree_.FindFirst(size, mode, found, nullptr)
+                              : tree_.FindLast(size, mode, found, nullptr);
+  }
+  return options_.first_fit ? land_.FindFirst(size, mode, found, nullptr)
+                            : land_.FindLast(size, mode, found, nullptr);
 }
 
 Res Mvff::Extend(std::size_t size) {
@@ -90,10 +93,13 @@ Res Mvff::Free(void* p, std::size_t size) {
   }
   const Range block{ToAddr(p), ToAddr(p) + rounded};
   // An overlap with free memory (a double free) is refused by the land.
-  Res res = land_.Insert(block, nullptr);
+  // The tree is called directly while the FreeList is empty; if it has no
+  // node for the block, the Failover (asking it again) takes the FreeList.
+  Res res = freelist_.BlockCount() == 0 ? tree_.Insert(block, nullptr) : Res::kMemory;
+  if (res == Res::kMemory) res = land_.Insert(block, nullptr);
   if (res == Res::kFail) return Res::kParam;
   if (res != Res::kOk) return res;
-  if (static_cast<double>(land_.TotalSize()) > options_.spare * static_cast<double>(total_)) {
+  if (static_cast<double>(FreeSize()) > options_.spare * static_cast<double>(total_)) {
     Reduce();
   }
   return Res::kOk;

@@ -42,7 +42,7 @@ class Mvff final : public Pool, public BufferedPool {
   Res Alloc(std::size_t size, void** p) override;
   Res Free(void* p, std::size_t size) override;
   std::size_t TotalSize() const override { return total_; }
-  std::size_t FreeSize() const override { return land_.TotalSize(); }
+  std::size_t FreeSize() const override { return tree_.TotalSize() + freelist_.TotalSize(); }
   void WalkBlocks(FunctionRef<bool(Range run, bool allocated)> visit) const override;
   CheckResult Check() const override;
   void Describe(std::ostream& os) const override;

@@ -81,7 +81,7 @@ TEST(BTreeCbsTest, GrowsAndShrinksLevels) {
   BudgetAllocator nodes;
   BTreeCbs tree(&nodes);
   // Enough blocks for three levels of half-full nodes.
-  const std::size_t kBlocks = BTreeCbs::kCapacity * BTreeCbs::kCapacity * 2;
+  const std::size_t kBlocks = BTreeCbs::kLeafCapacity * BTreeCbs::kInnerCapacity * 2;
   for (std::size_t i = 0; i < kBlocks; ++i) ASSERT_EQ(tree.Insert(Spaced(i), nullptr), Res::kOk);
   EXPECT_GE(tree.height(), 3);
   ExpectCheck(tree);
