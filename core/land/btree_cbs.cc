@@ -1,6 +1,7 @@
 #include "core/land/btree_cbs.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 
@@ -38,7 +39,47 @@ int UpperBound(const Node* n, Addr addr) {
   return count;
 }
 
-std::size_t NodeMax(const Node* n) {
+// Bit i is set when slot i holds a size >= `size` (unused slots hold 0).
+// Independent compares instead of a scan: the first or last fit is then a
+// bit count, with no mispredicted loop exit.
+template <int kWidth>
+std::uint32_t FitMask(const Node* n, std::size_t size) {
+  static_assert(kWidth <= 32 && kWidth <= kSlots);
+  std::uint32_t mask = 0;
+#pragma GCC unroll 32
+  for (int i = 0; i < kWidth; ++i) mask |= static_cast<std::uint32_t>(n->size[i] >= size) << i;
+  return mask;
+}
+
+// The first and last slots holding a size >= `size`, which must exist. In
+// a leaf, from a mask (the answer is unpredictable); an inner node is
+// scanned, since the root's entries change rarely and predict well.
+int FirstFit(const Node* n, std::size_t size, bool leaf) {
+  if (leaf) return std::countr_zero(FitMask<BTreeCbs::kLeafCapacity>(n, size));
+  int i = 0;
+  while (n->size[i] < size) ++i;
+  return i;
+}
+
+int LastFit(const Node* n, std::size_t size, bool leaf) {
+  if (leaf) return 31 - std::countl_zero(FitMask<BTreeCbs::kLeafCapacity>(n, size));
+  int i = n->count - 1;
+  while (n->size[i] < size) --i;
+  return i;
+}
+
+// The largest size in a node. A leaf's unused slots hold 0, so it is read
+// whole, without a loop exit to mispredict, in two independent chains.
+std::size_t NodeMax(const Node* n, bool leaf) {
+  if (leaf) {
+    std::size_t m[2] = {0, 0};
+#pragma GCC unroll 16
+    for (int i = 0; i < BTreeCbs::kLeafCapacity; i += 2) {
+      m[0] = std::max(m[0], n->size[i]);
+      m[1] = std::max(m[1], n->size[i + 1]);
+    }
+    return std::max(m[0], m[1]);
+  }
   std::size_t m = 0;
   for (int i = 0; i < n->count; ++i) m = std::max(m, n->size[i]);
   return m;
@@ -59,17 +100,40 @@ void SetEntry(Node* n, int at, Addr key, std::size_t size, Node* child) {
   n->child[at] = child;
 }
 
+// Leaves shift a fixed window of kLeafCapacity slots through a temporary,
+// which compiles to a few vector moves instead of a memmove call (whose
+// size dispatch mispredicts): a leaf's arrays have room for twice its
+// capacity, and the window carries the unused slots' sentinels along.
+static_assert(kSlots >= 2 * BTreeCbs::kLeafCapacity);
+
+template <typename T>
+void MoveLeafWindow(T* array, int from, int to) {
+  T window[BTreeCbs::kLeafCapacity];
+  std::memcpy(window, &array[from], sizeof(window));
+  std::memcpy(&array[to], window, sizeof(window));
+}
+
 void InsertAt(Node* n, int at, Addr key, std::size_t size, Node* child, bool inner) {
-  MoveEntries(n, at + 1, n, at, n->count - at, inner);
+  if (inner) {
+    MoveEntries(n, at + 1, n, at, n->count - at, inner);
+  } else {
+    MoveLeafWindow(n->key, at, at + 1);
+    MoveLeafWindow(n->size, at, at + 1);
+  }
   SetEntry(n, at, key, size, child);
   ++n->count;
 }
 
 void EraseAt(Node* n, int at, bool inner) {
-  MoveEntries(n, at, n, at + 1, n->count - at - 1, inner);
   --n->count;
-  n->key[n->count] = kNoKey;  // The slots above were unused already.
-  n->size[n->count] = 0;
+  if (inner) {
+    MoveEntries(n, at, n, at + 1, n->count - at, inner);
+    n->key[n->count] = kNoKey;  // The slots above were unused already.
+    n->size[n->count] = 0;
+  } else {
+    MoveLeafWindow(n->key, at + 1, at);
+    MoveLeafWindow(n->size, at + 1, at);
+  }
 }
 
 // Inserts an entry at `at` of the full node `left`, moving the upper half of
@@ -233,7 +297,7 @@ void BTreeCbs::FixMax(const Path& path, int level) {
   for (int l = level; l >= 0; --l) {
     std::size_t* slot = MaxSlot(path, l);
     const std::size_t old_max = *slot;
-    const std::size_t m = NodeMax(path.node[l]);
+    const std::size_t m = NodeMax(path.node[l], l == height_ - 1);
     if (m == old_max) return;
     *slot = m;
     if (m > old_max) return Grew(path, l - 1, m);
@@ -311,17 +375,17 @@ void BTreeCbs::InsertEntry(Path& path, Addr base, std::size_t size, Node** spare
     if (level > 0) {
       const int i = path.index[level - 1];
       path.node[level - 1]->key[i] = n->key[0];
-      path.node[level - 1]->size[i] = NodeMax(n);
+      path.node[level - 1]->size[i] = NodeMax(n, !inner);
     }
     key = right->key[0];
-    max = NodeMax(right);
+    max = NodeMax(right, !inner);
     child = right;
   }
   // The root split: a new root above its two halves.
   Node* root = spare[--spare_count];
   root->count = 2;
   ClearFrom(root, 2);
-  SetEntry(root, 0, root_->key[0], NodeMax(root_), root_);
+  SetEntry(root, 0, root_->key[0], NodeMax(root_, height_ == 1), root_);
   SetEntry(root, 1, key, max, child);
   root_ = root;
   ++height_;
@@ -361,8 +425,8 @@ void BTreeCbs::RemoveEntry(Path& path) {
     } else {
       Redistribute(left, right, inner);
       parent->key[left_index + 1] = right->key[0];
-      parent->size[left_index] = NodeMax(left);
-      parent->size[left_index + 1] = NodeMax(right);
+      parent->size[left_index] = NodeMax(left, !inner);
+      parent->size[left_index + 1] = NodeMax(right, !inner);
     }
   }
   if (level == 0 && height_ > 1 && root_->count == 1) {
@@ -489,10 +553,11 @@ template <typename Pick>
 void BTreeCbs::DescendBy(Pick pick, Path* path) const {
   Node* n = root_;
   for (int level = 0;; ++level) {
-    const int i = pick(n);
+    const bool leaf = level == height_ - 1;
+    const int i = pick(n, leaf);
     path->node[level] = n;
     path->index[level] = i;
-    if (level == height_ - 1) return;
+    if (leaf) return;
     n = n->child[i];
   }
 }
@@ -529,26 +594,14 @@ bool BTreeCbs::FinishFind(Path& path, std::size_t size, FindDelete mode, Range* 
 bool BTreeCbs::FindFirst(std::size_t size, FindDelete mode, Range* found, Range* old) {
   if (size == 0 || largest_ < size) return false;
   Path path;
-  DescendBy(
-      [size](const Node* n) {
-        int i = 0;
-        while (n->size[i] < size) ++i;
-        return i;
-      },
-      &path);
+  DescendBy([size](const Node* n, bool leaf) { return FirstFit(n, size, leaf); }, &path);
   return FinishFind(path, size, mode, found, old);
 }
 
 bool BTreeCbs::FindLast(std::size_t size, FindDelete mode, Range* found, Range* old) {
   if (size == 0 || largest_ < size) return false;
   Path path;
-  DescendBy(
-      [size](const Node* n) {
-        int i = n->count - 1;
-        while (n->size[i] < size) --i;
-        return i;
-      },
-      &path);
+  DescendBy([size](const Node* n, bool leaf) { return LastFit(n, size, leaf); }, &path);
   return FinishFind(path, size, mode, found, old);
 }
 
@@ -558,7 +611,7 @@ bool BTreeCbs::FindLargest(std::size_t size, FindDelete mode, Range* found, Rang
   const std::size_t largest = largest_;
   Path path;
   DescendBy(
-      [largest](const Node* n) {
+      [largest](const Node* n, bool) {
         int i = 0;
         while (n->size[i] != largest) ++i;
         return i;
@@ -570,7 +623,7 @@ bool BTreeCbs::FindLargest(std::size_t size, FindDelete mode, Range* found, Rang
 void BTreeCbs::Iterate(FunctionRef<bool(Range)> visit) const {
   if (root_ == nullptr) return;
   Path path;
-  DescendBy([](const Node*) { return 0; }, &path);
+  DescendBy([](const Node*, bool) { return 0; }, &path);
   do {
     const Node* n = path.node[height_ - 1];
     for (int i = 0; i < n->count; ++i) {
