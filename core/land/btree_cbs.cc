@@ -9,7 +9,7 @@ namespace core {
 namespace {
 
 using Node = BTreeCbs::Node;
-constexpr int kSlots = BTreeCbs::kInnerCapacity;  // Array length in every node.
+constexpr int kSlots = BTreeCbs::kSlots;  // Array length in every node.
 
 constexpr int Capacity(bool inner) {
   return inner ? BTreeCbs::kInnerCapacity : BTreeCbs::kLeafCapacity;
@@ -71,6 +71,7 @@ int LastFit(const Node* n, std::size_t size, bool leaf) {
 // The largest size in a node. A leaf's unused slots hold 0, so it is read
 // whole, without a loop exit to mispredict, in two independent chains.
 std::size_t NodeMax(const Node* n, bool leaf) {
+  static_assert(BTreeCbs::kLeafCapacity % 2 == 0);
   if (leaf) {
     std::size_t m[2] = {0, 0};
 #pragma GCC unroll 16
@@ -100,40 +101,17 @@ void SetEntry(Node* n, int at, Addr key, std::size_t size, Node* child) {
   n->child[at] = child;
 }
 
-// Leaves shift a fixed window of kLeafCapacity slots through a temporary,
-// which compiles to a few vector moves instead of a memmove call (whose
-// size dispatch mispredicts): a leaf's arrays have room for twice its
-// capacity, and the window carries the unused slots' sentinels along.
-static_assert(kSlots >= 2 * BTreeCbs::kLeafCapacity);
-
-template <typename T>
-void MoveLeafWindow(T* array, int from, int to) {
-  T window[BTreeCbs::kLeafCapacity];
-  std::memcpy(window, &array[from], sizeof(window));
-  std::memcpy(&array[to], window, sizeof(window));
-}
-
 void InsertAt(Node* n, int at, Addr key, std::size_t size, Node* child, bool inner) {
-  if (inner) {
-    MoveEntries(n, at + 1, n, at, n->count - at, inner);
-  } else {
-    MoveLeafWindow(n->key, at, at + 1);
-    MoveLeafWindow(n->size, at, at + 1);
-  }
+  MoveEntries(n, at + 1, n, at, n->count - at, inner);
   SetEntry(n, at, key, size, child);
   ++n->count;
 }
 
 void EraseAt(Node* n, int at, bool inner) {
   --n->count;
-  if (inner) {
-    MoveEntries(n, at, n, at + 1, n->count - at, inner);
-    n->key[n->count] = kNoKey;  // The slots above were unused already.
-    n->size[n->count] = 0;
-  } else {
-    MoveLeafWindow(n->key, at + 1, at);
-    MoveLeafWindow(n->size, at + 1, at);
-  }
+  MoveEntries(n, at, n, at + 1, n->count - at, inner);
+  n->key[n->count] = kNoKey;  // The slots above were unused already.
+  n->size[n->count] = 0;
 }
 
 // Inserts an entry at `at` of the full node `left`, moving the upper half of

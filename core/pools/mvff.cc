@@ -7,12 +7,13 @@ namespace core {
 namespace {
 
 // The node pool extends by enough nodes for a quarter of an extension's
-// mean-sized blocks to be free apart (a leaf holds at least kLeafMinFill), and
-// at least a grain.
+// mean-sized blocks to be free apart, at 64 bytes of node per free block
+// (what the AVL Cbs needed; BTreeCbs leaves need 25 to 50), and at least a
+// grain.
 std::size_t NodeExtendBy(const MvffOptions& options, std::size_t grain) {
+  constexpr std::size_t kNodeBytesPerBlock = 64;
   const std::size_t blocks = options.extend_by / std::max<std::size_t>(options.mean_size, 1);
-  const std::size_t nodes = blocks / 4 / BTreeCbs::kLeafMinFill + 1;
-  return std::max(grain, std::min<std::size_t>(nodes * sizeof(BTreeCbs::Node), 1 << 20));
+  return std::max(grain, std::min<std::size_t>(blocks * kNodeBytesPerBlock / 4, 1 << 20));
 }
 
 }  // namespace
