@@ -16,8 +16,8 @@ void Failover::Flush() {
   }
 }
 
-Res Failover::Insert(Range range, Range* coalesced) {
-  if (secondary_->BlockCount() != 0) Flush();
+Res Failover::InsertBoth(Range range, Range* coalesced) {
+  Flush();
   if (secondary_->BlockCount() != 0) {
     // The primary sees only its own blocks: it would accept a range that
     // overlaps one left in the secondary.
@@ -52,10 +52,8 @@ Res Failover::Delete(Range range, Range* old) {
 }
 
 template <typename Better>
-bool Failover::FindIn(FindFn find, std::size_t size, FindDelete mode, Range* found, Range* old,
-                      Better better) {
-  // Usually the secondary is empty: then one search of the primary does it.
-  if (secondary_->BlockCount() == 0) return (primary_->*find)(size, mode, found, old);
+bool Failover::FindInBoth(FindFn find, std::size_t size, FindDelete mode, Range* found, Range* old,
+                          Better better) {
   // Ask both without deleting, then delete from the land whose answer wins.
   Range in_primary, in_secondary;
   const bool primary_found = (primary_->*find)(size, FindDelete::kNone, &in_primary, nullptr);
@@ -69,18 +67,18 @@ bool Failover::FindIn(FindFn find, std::size_t size, FindDelete mode, Range* fou
   return (land->*find)(size, mode, found, old);
 }
 
-bool Failover::FindFirst(std::size_t size, FindDelete mode, Range* found, Range* old) {
-  return FindIn(&Land::FindFirst, size, mode, found, old,
-                [](Range a, Range b) { return a.base < b.base; });
+bool Failover::FindFirstInBoth(std::size_t size, FindDelete mode, Range* found, Range* old) {
+  return FindInBoth(&Land::FindFirst, size, mode, found, old,
+                    [](Range a, Range b) { return a.base < b.base; });
 }
 
-bool Failover::FindLast(std::size_t size, FindDelete mode, Range* found, Range* old) {
-  return FindIn(&Land::FindLast, size, mode, found, old,
-                [](Range a, Range b) { return a.base > b.base; });
+bool Failover::FindLastInBoth(std::size_t size, FindDelete mode, Range* found, Range* old) {
+  return FindInBoth(&Land::FindLast, size, mode, found, old,
+                    [](Range a, Range b) { return a.base > b.base; });
 }
 
-bool Failover::FindLargest(std::size_t size, FindDelete mode, Range* found, Range* old) {
-  return FindIn(&Land::FindLargest, size, mode, found, old, [](Range a, Range b) {
+bool Failover::FindLargestInBoth(std::size_t size, FindDelete mode, Range* found, Range* old) {
+  return FindInBoth(&Land::FindLargest, size, mode, found, old, [](Range a, Range b) {
     // Of equal sizes, the lower address wins, as in a single land.
     return a.size() > b.size() || (a.size() == b.size() && a.base < b.base);
   });
@@ -103,12 +101,6 @@ void Failover::Iterate(FunctionRef<bool(Range)> visit) const {
     return go_on;
   });
   while (go_on && i < secondary.size()) go_on = visit(secondary[i++]);
-}
-
-std::size_t Failover::TotalSize() const { return primary_->TotalSize() + secondary_->TotalSize(); }
-
-std::size_t Failover::BlockCount() const {
-  return primary_->BlockCount() + secondary_->BlockCount();
 }
 
 CheckResult Failover::Check() const {

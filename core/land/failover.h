@@ -22,14 +22,32 @@ class Failover final : public Land {
   // Both lands must be empty and outlive the Failover.
   Failover(Land* primary, Land* secondary);
 
-  Res Insert(Range range, Range* coalesced) override;
+  // Usually the secondary is empty (nodes have not run out), and then the
+  // primary alone answers: that fast path is inline, so a pool holding a
+  // Failover by value pays two indirect calls, not a walk through both lands.
+  Res Insert(Range range, Range* coalesced) override {
+    if (secondary_->BlockCount() != 0) return InsertBoth(range, coalesced);
+    const Res res = primary_->Insert(range, coalesced);
+    return res == Res::kMemory ? secondary_->Insert(range, coalesced) : res;
+  }
   Res Delete(Range range, Range* old) override;
-  bool FindFirst(std::size_t size, FindDelete mode, Range* found, Range* old) override;
-  bool FindLast(std::size_t size, FindDelete mode, Range* found, Range* old) override;
-  bool FindLargest(std::size_t size, FindDelete mode, Range* found, Range* old) override;
+  bool FindFirst(std::size_t size, FindDelete mode, Range* found, Range* old) override {
+    if (secondary_->BlockCount() == 0) return primary_->FindFirst(size, mode, found, old);
+    return FindFirstInBoth(size, mode, found, old);
+  }
+  bool FindLast(std::size_t size, FindDelete mode, Range* found, Range* old) override {
+    if (secondary_->BlockCount() == 0) return primary_->FindLast(size, mode, found, old);
+    return FindLastInBoth(size, mode, found, old);
+  }
+  bool FindLargest(std::size_t size, FindDelete mode, Range* found, Range* old) override {
+    if (secondary_->BlockCount() == 0) return primary_->FindLargest(size, mode, found, old);
+    return FindLargestInBoth(size, mode, found, old);
+  }
   void Iterate(FunctionRef<bool(Range)> visit) const override;
-  std::size_t TotalSize() const override;
-  std::size_t BlockCount() const override;
+  std::size_t TotalSize() const override { return primary_->TotalSize() + secondary_->TotalSize(); }
+  std::size_t BlockCount() const override {
+    return primary_->BlockCount() + secondary_->BlockCount();
+  }
   CheckResult Check() const override;
   void Describe(std::ostream& os) const override;
 
@@ -41,11 +59,17 @@ class Failover final : public Land {
 
  private:
   using FindFn = bool (Land::*)(std::size_t, FindDelete, Range*, Range*);
+  // Insert with blocks in the secondary: flush first, and check the range
+  // against the secondary's blocks.
+  Res InsertBoth(Range range, Range* coalesced);
   // Runs `find` on both lands, takes the answer `better` prefers, and
   // deletes there.
   template <typename Better>
-  bool FindIn(FindFn find, std::size_t size, FindDelete mode, Range* found, Range* old,
-              Better better);
+  bool FindInBoth(FindFn find, std::size_t size, FindDelete mode, Range* found, Range* old,
+                  Better better);
+  bool FindFirstInBoth(std::size_t size, FindDelete mode, Range* found, Range* old);
+  bool FindLastInBoth(std::size_t size, FindDelete mode, Range* found, Range* old);
+  bool FindLargestInBoth(std::size_t size, FindDelete mode, Range* found, Range* old);
 
   Land* primary_;
   Land* secondary_;

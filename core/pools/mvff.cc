@@ -6,11 +6,14 @@
 namespace core {
 namespace {
 
-// The node pool extends by enough nodes for an extension's worth of
-// mean-sized blocks, and at least a grain.
+// The node pool extends by enough nodes for a quarter of an extension's
+// mean-sized blocks to be free apart, at 64 bytes of node per free block
+// (what the AVL Cbs needed; BTreeCbs leaves need 25 to 50), and at least a
+// grain.
 std::size_t NodeExtendBy(const MvffOptions& options, std::size_t grain) {
+  constexpr std::size_t kNodeBytesPerBlock = 64;
   const std::size_t blocks = options.extend_by / std::max<std::size_t>(options.mean_size, 1);
-  return std::max(grain, std::min<std::size_t>(blocks * sizeof(Cbs::Node) / 4, 1 << 20));
+  return std::max(grain, std::min<std::size_t>(blocks * kNodeBytesPerBlock / 4, 1 << 20));
 }
 
 }  // namespace
@@ -27,16 +30,23 @@ Mvff::Mvff(Arena* arena, const MvffOptions& options)
     : Pool(arena),
       options_(options),
       align_(std::max(kWordSize, options.align)),
-      node_pool_(arena, MfsOptions{sizeof(Cbs::Node), NodeExtendBy(options, arena->grain_size()),
-                                   SegmentType::kManualVariable}),
-      cbs_(&node_pool_),
+      node_pool_(arena,
+                 MfsOptions{sizeof(BTreeCbs::Node), NodeExtendBy(options, arena->grain_size()),
+                            SegmentType::kManualVariable}),
+      tree_(&node_pool_),
       freelist_(align_),
-      land_(&cbs_, &freelist_) {}
+      land_(&tree_, &freelist_) {}
 
 Mvff::~Mvff() = default;
 
 bool Mvff::FindAndDelete(std::size_t size, Range* found) {
   const FindDelete mode = options_.slot_high ? FindDelete::kHigh : FindDelete::kLow;
+  // While the FreeList is empty (unless nodes ran out) the tree alone holds
+  // the free blocks: call it directly, not through the Failover's Land*.
+  if (freelist_.BlockCount() == 0) [[likely]] {
+    return options_.first_fit ? tree_.FindFirst(size, mode, found, nullptr)
+                              : tree_.FindLast(size, mode, found, nullptr);
+  }
   return options_.first_fit ? land_.FindFirst(size, mode, found, nullptr)
                             : land_.FindLast(size, mode, found, nullptr);
 }
@@ -84,10 +94,13 @@ Res Mvff::Free(void* p, std::size_t size) {
   }
   const Range block{ToAddr(p), ToAddr(p) + rounded};
   // An overlap with free memory (a double free) is refused by the land.
-  Res res = land_.Insert(block, nullptr);
+  // The tree is called directly while the FreeList is empty; if it has no
+  // node for the block, the Failover (asking it again) takes the FreeList.
+  Res res = freelist_.BlockCount() == 0 ? tree_.Insert(block, nullptr) : Res::kMemory;
+  if (res == Res::kMemory) res = land_.Insert(block, nullptr);
   if (res == Res::kFail) return Res::kParam;
   if (res != Res::kOk) return res;
-  if (static_cast<double>(land_.TotalSize()) > options_.spare * static_cast<double>(total_)) {
+  if (static_cast<double>(FreeSize()) > options_.spare * static_cast<double>(total_)) {
     Reduce();
   }
   return Res::kOk;

@@ -1,6 +1,6 @@
 // MVFF, manual variable first fit (after MPS's poolmvff): variable-size
 // blocks carved from the free blocks of a coalescing land. Free memory is a
-// Failover land: a Cbs whose nodes come from an internal MFS pool, backed by
+// Failover land: a BTreeCbs whose nodes come from an internal MFS pool, backed by
 // a FreeList in the free blocks themselves for when MFS cannot extend. So an
 // allocation may span the boundary of two arena segments, and freeing never
 // fails for lack of memory. When free memory exceeds `spare` of the total,
@@ -9,7 +9,7 @@
 #ifndef CORE_POOLS_MVFF_H_
 #define CORE_POOLS_MVFF_H_
 
-#include "core/land/cbs.h"
+#include "core/land/btree_cbs.h"
 #include "core/land/failover.h"
 #include "core/land/freelist.h"
 #include "core/pool/allocation_point.h"
@@ -42,7 +42,7 @@ class Mvff final : public Pool, public BufferedPool {
   Res Alloc(std::size_t size, void** p) override;
   Res Free(void* p, std::size_t size) override;
   std::size_t TotalSize() const override { return total_; }
-  std::size_t FreeSize() const override { return land_.TotalSize(); }
+  std::size_t FreeSize() const override { return tree_.TotalSize() + freelist_.TotalSize(); }
   void WalkBlocks(FunctionRef<bool(Range run, bool allocated)> visit) const override;
   CheckResult Check() const override;
   void Describe(std::ostream& os) const override;
@@ -68,7 +68,7 @@ class Mvff final : public Pool, public BufferedPool {
   const MvffOptions options_;
   const std::size_t align_;
   Mfs node_pool_;
-  Cbs cbs_;
+  BTreeCbs tree_;
   FreeList freelist_;
   Failover land_;
   std::size_t total_ = 0;  // Bytes held from the arena.

@@ -10,6 +10,7 @@
 
 #include "benchmark/benchmark.h"
 #include "core/arena/arena.h"
+#include "core/land/btree_cbs.h"
 #include "core/land/cbs.h"
 #include "core/pools/mfs.h"
 #include "core/pools/mvff.h"
@@ -162,17 +163,19 @@ void BM_MallocFreeRandom(benchmark::State& state) {
 BENCHMARK(BM_MallocFreeRandom);
 
 // Insert a unit between two free blocks (coalescing all three), then delete
-// it again (splitting), in a Cbs of 4096 blocks: two O(log n) updates.
-void BM_CbsInsertDelete(benchmark::State& state) {
+// it again (splitting), in a tree of 4096 blocks: the AVL Cbs (the arena's
+// land) and the BTreeCbs (MVFF's) on the same sequence.
+template <typename Tree>
+void BM_TreeInsertDelete(benchmark::State& state) {
   constexpr std::size_t kBlocks = 4096;
   constexpr core::Addr kBase = 1 << 20;
   constexpr std::size_t kUnit = 64;
   auto arena = MakeArena();
-  core::Mfs nodes(arena.get(), core::MfsOptions{.unit_size = sizeof(core::Cbs::Node)});
-  core::Cbs cbs(&nodes);
+  core::Mfs nodes(arena.get(), core::MfsOptions{.unit_size = sizeof(typename Tree::Node)});
+  Tree tree(&nodes);
   for (std::size_t i = 0; i < kBlocks; ++i) {
     const core::Addr base = kBase + 2 * i * kUnit;
-    if (cbs.Insert({base, base + kUnit}, nullptr) != Res::kOk) std::abort();
+    if (tree.Insert({base, base + kUnit}, nullptr) != Res::kOk) std::abort();
   }
   std::mt19937_64 random(7);
   std::vector<core::Range> gaps;
@@ -183,13 +186,20 @@ void BM_CbsInsertDelete(benchmark::State& state) {
   std::size_t step = 0;
   for (auto _ : state) {
     const core::Range gap = gaps[step];
-    if (cbs.Insert(gap, nullptr) != Res::kOk) std::abort();
-    if (cbs.Delete(gap, nullptr) != Res::kOk) std::abort();
+    if (tree.Insert(gap, nullptr) != Res::kOk) std::abort();
+    if (tree.Delete(gap, nullptr) != Res::kOk) std::abort();
     step = (step + 1) & (kOps - 1);
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+void BM_CbsInsertDelete(benchmark::State& state) { BM_TreeInsertDelete<core::Cbs>(state); }
 BENCHMARK(BM_CbsInsertDelete);
+
+void BM_BTreeCbsInsertDelete(benchmark::State& state) {
+  BM_TreeInsertDelete<core::BTreeCbs>(state);
+}
+BENCHMARK(BM_BTreeCbsInsertDelete);
 
 }  // namespace
 

@@ -1,12 +1,12 @@
-// Cbs, FreeList and Failover each replay the same kind of seeded random
+// Cbs, BTreeCbs, FreeList and Failover each replay the same kind of seeded random
 // operations as a reference model, a bit table with one bit per word of a
 // small address window (after MPS's landtest). After every step the land's
 // Check() must pass and its blocks, sizes and answers must match the model.
 //
 // The window is real, writable memory, because the FreeList keeps its links
-// inside the blocks. The Cbs gets its nodes from a real MFS pool; for the
-// Failover that pool sits on an arena whose commit limit starts with no room
-// at all and is raised now and then, so the Cbs really runs out of nodes.
+// inside the blocks. The trees get their nodes from a real MFS pool; for the
+// Failovers that pool sits on an arena whose commit limit starts with no room
+// at all and is raised now and then, so the tree really runs out of nodes.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +20,7 @@
 #include "core/arena/arena.h"
 #include "core/base/address.h"
 #include "core/base/result.h"
+#include "core/land/btree_cbs.h"
 #include "core/land/cbs.h"
 #include "core/land/failover.h"
 #include "core/land/freelist.h"
@@ -245,7 +246,7 @@ void RunModelTest(Land& land, Addr window, bool exact, std::uint64_t seed, int s
 
 constexpr int kSteps = 6000;
 
-// A small VM arena for the MFS that serves Cbs nodes.
+// A small VM arena for the MFS that serves tree nodes.
 std::unique_ptr<Arena> MakeArena() {
   ArenaOptions options;
   options.chunk_size = std::size_t{1} << 20;
@@ -254,8 +255,9 @@ std::unique_ptr<Arena> MakeArena() {
   return arena;
 }
 
+template <typename Tree>
 MfsOptions NodeOptions(const Arena& arena) {
-  return MfsOptions{.unit_size = sizeof(Cbs::Node), .extend_by = arena.grain_size()};
+  return MfsOptions{.unit_size = sizeof(typename Tree::Node), .extend_by = arena.grain_size()};
 }
 
 TEST(LandModelTest, CbsMatchesBitTable) {
@@ -263,10 +265,21 @@ TEST(LandModelTest, CbsMatchesBitTable) {
   std::vector<std::uint64_t> window(kUnits);
   std::unique_ptr<Arena> arena = MakeArena();
   ASSERT_NE(arena, nullptr);
-  Mfs nodes(arena.get(), NodeOptions(*arena));
+  Mfs nodes(arena.get(), NodeOptions<Cbs>(*arena));
   Cbs cbs(&nodes);
   RunModelTest(cbs, ToAddr(window.data()), /*exact=*/true, seed, kSteps);
   EXPECT_EQ(nodes.units_in_use(), cbs.BlockCount());
+}
+
+TEST(LandModelTest, BTreeCbsMatchesBitTable) {
+  const std::uint64_t seed = testing_util::TestSeed();
+  std::vector<std::uint64_t> window(kUnits);
+  std::unique_ptr<Arena> arena = MakeArena();
+  ASSERT_NE(arena, nullptr);
+  Mfs nodes(arena.get(), NodeOptions<BTreeCbs>(*arena));
+  BTreeCbs tree(&nodes);
+  RunModelTest(tree, ToAddr(window.data()), /*exact=*/true, seed, kSteps);
+  EXPECT_EQ(nodes.units_in_use(), tree.node_count());
 }
 
 TEST(LandModelTest, FreeListMatchesBitTable) {
@@ -276,17 +289,19 @@ TEST(LandModelTest, FreeListMatchesBitTable) {
   RunModelTest(freelist, ToAddr(window.data()), /*exact=*/true, seed, kSteps);
 }
 
-TEST(LandModelTest, FailoverMatchesBitTableWhileNodesRunOut) {
+// A Failover over a `Tree` whose nodes run out and come back.
+template <typename Tree>
+void RunFailoverModelTest() {
   const std::uint64_t seed = testing_util::TestSeed();
   std::vector<std::uint64_t> window(kUnits);
   std::unique_ptr<Arena> arena = MakeArena();
   ASSERT_NE(arena, nullptr);
-  // No room for even one MFS extent: every new Cbs block fails over at first.
+  // No room for even one MFS extent: every new tree block fails over at first.
   ASSERT_EQ(arena->SetCommitLimit(arena->stats().committed), Res::kOk);
-  Mfs nodes(arena.get(), NodeOptions(*arena));
-  Cbs cbs(&nodes);
+  Mfs nodes(arena.get(), NodeOptions<Tree>(*arena));
+  Tree tree(&nodes);
   FreeList freelist;
-  Failover failover(&cbs, &freelist);
+  Failover failover(&tree, &freelist);
   int raises = 0;
   bool secondary_used = false;
   RunModelTest(
@@ -306,8 +321,14 @@ TEST(LandModelTest, FailoverMatchesBitTableWhileNodesRunOut) {
         const CheckResult check = arena->Check();
         ASSERT_TRUE(check.ok) << check.what;
       });
-  EXPECT_TRUE(secondary_used) << "the Cbs never ran out of nodes";
-  RecordProperty("limit_raises", raises);
+  EXPECT_TRUE(secondary_used) << "the tree never ran out of nodes";
+  ::testing::Test::RecordProperty("limit_raises", raises);
+}
+
+TEST(LandModelTest, FailoverMatchesBitTableWhileNodesRunOut) { RunFailoverModelTest<Cbs>(); }
+
+TEST(LandModelTest, BTreeFailoverMatchesBitTableWhileNodesRunOut) {
+  RunFailoverModelTest<BTreeCbs>();
 }
 
 }  // namespace

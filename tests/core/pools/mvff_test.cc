@@ -242,6 +242,68 @@ TEST_F(MvffTest, AllocationPointsMixWithPlainAllocation) {
   ExpectChecks(pool);
 }
 
+// The block each policy must choose, against a model: before every
+// allocation the pool's own free blocks say which one first fit (the
+// lowest that fits) or last fit (the highest) takes, and which end of it.
+struct PolicyCase {
+  const char* name;
+  MvffOptions options;
+};
+
+class MvffPolicyTest : public MvffTest, public ::testing::WithParamInterface<PolicyCase> {};
+
+TEST_P(MvffPolicyTest, ChoosesTheBlockThePolicyNames) {
+  const MvffOptions options = GetParam().options;
+  Mvff pool(arena_.get(), options);
+  const std::uint64_t seed = testing_util::TestSeed();
+  std::mt19937_64 random(seed);
+  std::vector<std::pair<void*, std::size_t>> live;
+  int checked = 0;
+  for (int step = 0; step < 4000; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step) + ", seed " + std::to_string(seed));
+    if (live.empty() || random() % 100 < 55) {
+      // Log-uniform sizes, as in the benchmark.
+      const std::size_t size = std::size_t{8} << (random() % 9);
+      const std::size_t request = size + random() % size;
+      const std::size_t rounded = AlignUp(request, options.align);
+      Range expected;
+      pool.WalkBlocks([&](Range run, bool allocated) {
+        if (allocated || run.size() < rounded) return true;
+        expected = run;
+        return !options.first_fit;  // First fit stops at the lowest.
+      });
+      const std::size_t total_before = pool.TotalSize();
+      void* p;
+      ASSERT_EQ(pool.Alloc(request, &p), Res::kOk);
+      if (pool.TotalSize() == total_before) {  // No new segment: the model applies.
+        ASSERT_FALSE(expected.empty()) << "a block fitted but the model saw none";
+        const Addr want = options.slot_high ? expected.limit - rounded : expected.base;
+        ASSERT_EQ(ToAddr(p), want) << "free block " << expected << ", request " << rounded;
+        ++checked;
+      }
+      live.emplace_back(p, request);
+    } else {
+      const std::size_t k = random() % live.size();
+      ASSERT_EQ(pool.Free(live[k].first, live[k].second), Res::kOk);
+      live[k] = live.back();
+      live.pop_back();
+    }
+    ASSERT_NO_FATAL_FAILURE(ExpectChecks(pool));
+  }
+  EXPECT_GT(checked, 1000);
+  for (auto [p, size] : live) ASSERT_EQ(pool.Free(p, size), Res::kOk);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Policies, MvffPolicyTest,
+    ::testing::Values(PolicyCase{"FirstFit", {.spare = 1.0}},
+                      PolicyCase{"FirstFitSlotHigh", {.slot_high = true, .spare = 1.0}},
+                      PolicyCase{"LastFit", {.first_fit = false, .spare = 1.0}},
+                      PolicyCase{"LastFitSlotHigh",
+                                 {.first_fit = false, .slot_high = true, .spare = 1.0}},
+                      PolicyCase{"FirstFitSmallExtend", {.extend_by = 4096, .align = 8}}),
+    [](const ::testing::TestParamInfo<PolicyCase>& info) { return info.param.name; });
+
 struct StressCase {
   const char* name;
   MvffOptions options;
