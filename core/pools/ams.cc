@@ -68,7 +68,10 @@ Res Ams::Alloc(std::size_t size, void** p) {
   const std::size_t cls = ClassOf(size);
   Seg* seg = nullptr;
   std::vector<Seg*>& space = with_space_[cls];
-  while (!space.empty() && space.back()->free_slots == 0) space.pop_back();
+  while (!space.empty() && space.back()->free_slots == 0) {
+    space.back()->listed = false;
+    space.pop_back();
+  }
   if (!space.empty()) {
     seg = space.back();
   } else {
@@ -78,7 +81,7 @@ Res Ams::Alloc(std::size_t size, void** p) {
     if (Res res = NewSegment(large ? bytes : cls * kClassStep, bytes, &seg); res != Res::kOk) {
       return res;
     }
-    space.push_back(seg);
+    List(seg);
   }
   // The next free slot from the cursor, a word of bits at a time.
   std::size_t i = seg->cursor;
@@ -95,7 +98,8 @@ Res Ams::Alloc(std::size_t size, void** p) {
   }
   SetBit(seg->alloc, i);
   // Black allocation: marking will not see it, so it must be marked.
-  if (phase_ != gc::Phase::kIdle) SetBit(seg->mark, i);
+  // Only condemned segments are swept, so only their objects need it.
+  if (seg->white) SetBit(seg->mark, i);
   --seg->free_slots;
   seg->cursor = i + 1;
   const Addr obj = seg->range.base + i * seg->slot_size;
@@ -180,10 +184,20 @@ Res Ams::Step(std::size_t budget, bool* done) {
     if (!Mark(budget)) return Res::kOk;
     SetPhase(gc::Phase::kReclaim);
   }
-  // Weak references in steps of their own, then the sweep.
-  gc::ScanState weak(this, white_zones_);
-  if (!roots_->ScanWeak(weak, std::max<std::size_t>(1, budget / kWeakEntryCost))) return Res::kOk;
-  Sweep();
+  // Weak references in steps of their own, then the sweep, also in steps.
+  if (!weak_done_) {
+    gc::ScanState weak(this, white_zones_);
+    if (!roots_->ScanWeak(weak, std::max<std::size_t>(1, budget / kWeakEntryCost))) {
+      return Res::kOk;
+    }
+    weak_done_ = true;
+    sweep_from_ = 0;
+    survived_ = 0;
+  }
+  if (!Sweep(budget)) return Res::kOk;
+  weak_done_ = false;
+  since_collection_ = 0;
+  white_zones_ = 0;
   SetPhase(gc::Phase::kIdle);
   *done = true;
   return Res::kOk;
@@ -229,40 +243,62 @@ void Ams::SetWhite(Seg& seg, bool white) {
   index_.SetFlag(seg.range, white);
 }
 
-void Ams::Sweep() {
-  survived_ = 0;
-  for (auto& space : with_space_) space.clear();
-  for (auto it = segs_.begin(); it != segs_.end();) {
+bool Ams::Sweep(std::size_t budget) {
+  // Segments made since the collection began are not condemned and are
+  // skipped; allocation may go on in segments not yet swept (black).
+  std::size_t work = 0;
+  for (auto it = segs_.lower_bound(sweep_from_); it != segs_.end();) {
+    if (work >= budget) {
+      sweep_from_ = it->first;
+      return false;
+    }
     Seg& seg = it->second;
-    std::size_t live = 0;
-    for (std::size_t w = 0; w < seg.alloc.size(); ++w) {
-      const std::uint64_t dead = seg.alloc[w] & ~seg.mark[w];
-      stats_.swept += static_cast<std::uint64_t>(std::popcount(dead)) * seg.slot_size;
-      seg.alloc[w] &= seg.mark[w];
-      live += static_cast<std::size_t>(std::popcount(seg.alloc[w]));
-    }
-    std::fill(seg.mark.begin(), seg.mark.end(), 0);
-    SetWhite(seg, false);
-    seg.free_slots = seg.slots - live;
-    seg.cursor = 0;
-    stats_.marked += live * seg.slot_size;
-    survived_ += live * seg.slot_size;
-    if (live == 0) {
-      stats_.reclaimed += seg.range.size();
-      (void)ReleaseSegment(seg.range);
-      index_.Clear(seg.range);
-      it = segs_.erase(it);
-      continue;
-    }
-    if (seg.free_slots > 0) {
-      const bool large = seg.slots == 1 && seg.slot_size > options_.max_class;
-      if (!large) with_space_[ClassOf(seg.slot_size)].push_back(&seg);
-    }
     ++it;
+    if (!seg.white) continue;
+    // Bit operations: much cheaper per byte than scanning.
+    work += std::max<std::size_t>(seg.range.size() / kSweepBytesPerUnit, 1);
+    SweepSegment(seg);
   }
-  allocated_ = survived_;
-  since_collection_ = 0;
-  white_zones_ = 0;
+  return true;
+}
+
+void Ams::SweepSegment(Seg& seg) {
+  std::size_t live = 0, dead = 0;
+  for (std::size_t w = 0; w < seg.alloc.size(); ++w) {
+    dead += static_cast<std::size_t>(std::popcount(seg.alloc[w] & ~seg.mark[w]));
+    seg.alloc[w] &= seg.mark[w];
+    live += static_cast<std::size_t>(std::popcount(seg.alloc[w]));
+  }
+  std::fill(seg.mark.begin(), seg.mark.end(), 0);
+  SetWhite(seg, false);
+  stats_.swept += dead * seg.slot_size;
+  stats_.marked += live * seg.slot_size;
+  survived_ += live * seg.slot_size;
+  allocated_ -= dead * seg.slot_size;
+  seg.free_slots = seg.slots - live;
+  seg.cursor = 0;
+  if (live == 0) {
+    stats_.reclaimed += seg.range.size();
+    Unlist(&seg);
+    (void)ReleaseSegment(seg.range);
+    index_.Clear(seg.range);
+    segs_.erase(seg.range.base);  // Last: `seg` dies here.
+    return;
+  }
+  const bool large = seg.slots == 1 && seg.slot_size > options_.max_class;
+  if (seg.free_slots > 0 && !large) List(&seg);
+}
+
+void Ams::List(Seg* seg) {
+  if (seg->listed) return;
+  seg->listed = true;
+  with_space_[ClassOf(seg->slot_size)].push_back(seg);
+}
+
+void Ams::Unlist(Seg* seg) {
+  if (!seg->listed) return;
+  std::erase(with_space_[ClassOf(seg->slot_size)], seg);
+  seg->listed = false;
 }
 
 void Ams::WalkTraceColors(FunctionRef<void(Range, gc::TraceColor)> visit) const {

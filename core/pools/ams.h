@@ -82,6 +82,7 @@ class Ams final : public Pool, private gc::Fixer {
     std::size_t cursor = 0;                  // Where to look for a free slot next.
     std::vector<std::uint64_t> alloc, mark;  // Bit per slot.
     bool white = false;
+    bool listed = false;  // In with_space_ (once at most).
   };
   static bool Bit(const std::vector<std::uint64_t>& bits, std::size_t i) {
     return (bits[i / 64] >> (i % 64)) & 1;
@@ -90,7 +91,8 @@ class Ams final : public Pool, private gc::Fixer {
     bits[i / 64] |= std::uint64_t{1} << (i % 64);
   }
 
-  static constexpr std::size_t kWeakEntryCost = 16;  // Budget units per weak reference.
+  static constexpr std::size_t kWeakEntryCost = 16;      // Budget units per weak reference.
+  static constexpr std::size_t kSweepBytesPerUnit = 64;  // Segment bytes swept per budget unit.
 
   Ams(Arena* arena, const gc::Format* format, gc::Roots* roots, const AmsOptions& options);
   Seg* SegOf(Addr a) const;
@@ -98,7 +100,12 @@ class Ams final : public Pool, private gc::Fixer {
   Res NewSegment(std::size_t slot_size, std::size_t bytes, Seg** seg);
   void Shade(Seg* seg, Addr obj);
   bool Mark(std::size_t budget);
-  void Sweep();
+  // Sweeps condemned segments from sweep_from_ on, until about `budget`
+  // work is done; true when every one is swept.
+  bool Sweep(std::size_t budget);
+  void SweepSegment(Seg& seg);  // May release it.
+  void List(Seg* seg);          // Into with_space_, if not there.
+  void Unlist(Seg* seg);        // Out of it (a segment going back to the arena).
   void SetPhase(gc::Phase phase);
 
   void SetWhite(Seg& seg, bool white);  // Its flag, and its pages' in the index.
@@ -114,6 +121,8 @@ class Ams final : public Pool, private gc::Fixer {
   gc::SegmentIndex<Seg> index_;                // By any address: the fix path.
   std::vector<std::vector<Seg*>> with_space_;  // By class: segments with free slots.
   std::vector<Addr> grey_;
+  bool weak_done_ = false;  // Reclaim: weak references fixed; sweeping.
+  Addr sweep_from_ = 0;     // Reclaim: the next segment to sweep is at or above.
   std::uint64_t white_zones_ = 0;
   std::size_t allocated_ = 0;  // Bytes in allocated slots.
   std::size_t since_collection_ = 0;
