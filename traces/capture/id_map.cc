@@ -12,12 +12,12 @@ T* MapNode() {
   return p == MAP_FAILED ? nullptr : static_cast<T*>(p);
 }
 
-// The node at `where`, creating it if `create`; when two threads race to
-// create it, one CAS wins and the loser returns its node to the system.
+// The node at `where`, created if need be; when two threads race to create
+// it, one CAS wins and the loser returns its node to the system.
 template <typename T>
-T* Child(std::atomic<T*>& where, bool create) {
+T* Child(std::atomic<T*>& where) {
   T* node = where.load(std::memory_order_acquire);
-  if (node != nullptr || !create) return node;
+  if (node != nullptr) return node;
   T* fresh = MapNode<T>();
   if (fresh == nullptr) return nullptr;
   if (where.compare_exchange_strong(node, fresh, std::memory_order_acq_rel)) return fresh;
@@ -27,34 +27,12 @@ T* Child(std::atomic<T*>& where, bool create) {
 
 }  // namespace
 
-std::atomic<std::uint64_t>* IdMap::Slot(std::uintptr_t address, bool create) {
-  if ((address >> (4 + kLeafBits + kMidBits + kTopBits)) != 0) return nullptr;
-  Mid* mid = Child(top_[address >> (4 + kLeafBits + kMidBits)], create);
+std::atomic<std::uint64_t>* IdMap::CreateSlot(std::uintptr_t address) {
+  Mid* mid = Child(top_[address >> (kGranuleBits + kLeafBits + kMidBits)]);
   if (mid == nullptr) return nullptr;
-  Leaf* leaf = Child(mid->leaves[(address >> (4 + kLeafBits)) & ((1 << kMidBits) - 1)], create);
+  Leaf* leaf = Child(mid->leaves[MidIndex(address)]);
   if (leaf == nullptr) return nullptr;
-  return &leaf->ids[(address >> 4) & ((1 << kLeafBits) - 1)];
-}
-
-bool IdMap::Insert(std::uintptr_t address, std::uint64_t id) {
-  std::atomic<std::uint64_t>* slot = Slot(address, /*create=*/true);
-  if (slot == nullptr) return false;
-  slot->store(id, std::memory_order_relaxed);
-  return true;
-}
-
-std::uint64_t IdMap::Remove(std::uintptr_t address) {
-  std::atomic<std::uint64_t>* slot = Slot(address, /*create=*/false);
-  if (slot == nullptr) return 0;
-  // Only the thread freeing the block touches its slot: no read-modify-write.
-  const std::uint64_t id = slot->load(std::memory_order_relaxed);
-  if (id != 0) slot->store(0, std::memory_order_relaxed);
-  return id;
-}
-
-std::uint64_t IdMap::Find(std::uintptr_t address) {
-  std::atomic<std::uint64_t>* slot = Slot(address, /*create=*/false);
-  return slot == nullptr ? 0 : slot->load(std::memory_order_relaxed);
+  return &leaf->ids[(address >> kGranuleBits) & ((1 << kLeafBits) - 1)];
 }
 
 std::size_t IdMap::Size() {

@@ -10,12 +10,14 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__)
 #include <x86intrin.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdarg>
@@ -99,7 +101,7 @@ std::size_t BootSize(const void* p) {
 
 bool g_recording = false;  // This process image records.
 bool g_follow = false;     // Fork children record too.
-bool g_direct = false;     // After the exit flush: write each record at once.
+bool g_sites = false;      // Events carry their call site (a kSite record).
 bool g_forked = false;
 // The raw log, opened on the first flush and published (release) only once
 // its header is written.
@@ -108,33 +110,44 @@ SpinLock g_fd_lock;
 std::uint64_t g_init_mono_ns = 0;
 std::uint64_t g_init_real_ns = 0;
 std::uint64_t g_init_ticks = 0;
-std::atomic<std::uint64_t> g_seq{1};
+std::uint64_t g_key_base_ticks = 0;  // Order key 0 (raw_log.h); kept by fork children.
 IdMap g_map;
 char g_dir[1024];
 pthread_key_t g_thread_key;
 bool g_have_key = false;
 
 // Each thread appends to its own buffer without a lock: only the owner
-// writes records and `used`. Flushes (by the owner when full, and by the
-// exit and signal paths for every thread) hold `lock` and write the records
-// from `flushed` to `used`; only the owner's flush resets both to 0.
-constexpr std::uint32_t kBufferRecords = 2048;
+// writes records, `used` and the key. Flushes (by the owner when full, and
+// by the exit and signal paths for every thread) hold `lock` and write the
+// records from `flushed` to `used`; only the owner's flush resets both to 0.
+// A buffer outlives its thread and goes to the next new thread with its
+// index and key, so that raw ids (key, index) are never made twice.
+constexpr std::uint32_t kBufferRecords = 8192;  // 128 KiB.
+constexpr std::uint32_t kMaxEventRecords = 3;   // A realloc, its size and its site.
+constexpr std::uint32_t kClockEvery = 8;        // Events between readings of the clock.
 struct ThreadBuffer {
   SpinLock lock;
   std::atomic<bool> owned{false};
   std::atomic<std::uint32_t> used{0};
   std::uint32_t flushed = 0;
+  std::uint32_t index = 0;        // 1, 2, ...: the low bits of its raw ids.
+  std::uint32_t tid = 0;          // The owner's kernel thread id.
+  std::uint32_t until_clock = 1;  // Events until the clock is read again.
+  std::uint64_t key = 0;          // The last order key given.
   ThreadBuffer* next = nullptr;
-  RawRecord records[kBufferRecords];
+  // Room for one event past kBufferRecords: a buffer is flushed once full.
+  RawRecord records[kBufferRecords + kMaxEventRecords];
 };
 ThreadBuffer* g_buffers = nullptr;  // Every buffer ever made (reused, never freed).
+std::uint32_t g_buffer_count = 0;   // Guarded by g_buffers_lock.
 SpinLock g_buffers_lock;
+// A buffer is flushed when it holds this many records: 1 after the exit
+// flush, so that later events (other libraries' destructors) are written
+// at once.
+std::uint32_t g_flush_at = kBufferRecords;
 
 TLS ThreadBuffer* t_buffer;
-TLS std::uint32_t t_tid;
-TLS bool t_busy;              // Inside a hook's own work: pass everything through.
-TLS std::uint64_t t_records;  // Records this thread made.
-TLS std::uint64_t t_ticks;    // The clock when last read.
+TLS bool t_busy;  // Inside a hook's own work: pass everything through.
 
 std::uint64_t Now(clockid_t clock) {
   timespec ts;
@@ -149,6 +162,13 @@ inline std::uint64_t Ticks() {
 #else
   return Now(CLOCK_MONOTONIC);
 #endif
+}
+
+// The record clock in key units (raw_log.h); 0 before the base, which
+// another core's clock may be, by a little.
+inline std::uint64_t ClockKey() {
+  const std::int64_t ticks = std::int64_t(Ticks() - g_key_base_ticks);
+  return std::uint64_t(std::max<std::int64_t>(ticks, 0)) >> kKeyTickShift;
 }
 
 // Decimal digits of v at *p, advancing it.
@@ -170,6 +190,24 @@ void WriteAll(int fd, const void* data, std::size_t bytes) {
     if (n <= 0) return;  // Disk full or similar: the converter sees a short log.
     p += n;
     bytes -= std::size_t(n);
+  }
+}
+
+// A chunk header and its records in one writev, so that with O_APPEND they
+// land together even when threads flush at once; after a short write the
+// rest follows with write(2).
+void WriteChunk(int fd, const RawChunk& chunk, const RawRecord* records) {
+  iovec parts[2] = {{const_cast<RawChunk*>(&chunk), sizeof(chunk)},
+                    {const_cast<RawRecord*>(records), chunk.records * sizeof(RawRecord)}};
+  ssize_t n;
+  do {
+    n = writev(fd, parts, 2);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return;
+  for (const iovec& part : parts) {
+    const std::size_t done = std::min(std::size_t(n), part.iov_len);
+    WriteAll(fd, static_cast<const char*>(part.iov_base) + done, part.iov_len - done);
+    n -= ssize_t(done);
   }
 }
 
@@ -227,6 +265,7 @@ void OpenLogLocked() {
   header.cmdline_bytes = std::uint32_t(ReadFile("/proc/self/cmdline", cmdline, sizeof(cmdline)));
   header.forked = g_forked ? 1 : 0;
   header.init_ticks = g_init_ticks;
+  header.key_base_ticks = g_key_base_ticks;
   WriteAll(fd, &header, sizeof(header));
   WriteAll(fd, exe, header.exe_bytes);
   WriteAll(fd, cmdline, header.cmdline_bytes);
@@ -263,14 +302,14 @@ void FlushLocked(ThreadBuffer* buffer, bool reset, bool try_only = false) {
   const int saved_errno = errno;
   const int fd = LogFd(try_only);
   if (fd < 0 && !reset) return;  // Keep them for a later flush.
-  // O_APPEND makes each write land whole even when threads flush together.
   if (fd >= 0) {
-    RawRecord clock{};
-    clock.kind = RawKind::kClock;
-    clock.ticks = Now(CLOCK_MONOTONIC);
-    clock.size = Ticks();
-    WriteAll(fd, &clock, sizeof(clock));
-    WriteAll(fd, buffer->records + buffer->flushed, (used - buffer->flushed) * sizeof(RawRecord));
+    RawChunk chunk;
+    chunk.tid = buffer->tid;
+    chunk.buffer = buffer->index;
+    chunk.records = used - buffer->flushed;
+    chunk.mono_ns = Now(CLOCK_MONOTONIC);
+    chunk.ticks = Ticks();
+    WriteChunk(fd, chunk, buffer->records + buffer->flushed);
   }
   buffer->flushed = used;
   if (reset) buffer->used.store(buffer->flushed = 0, std::memory_order_relaxed);
@@ -307,24 +346,39 @@ void FlushAll(bool try_only) {
   g_buffers_lock.Unlock();
 }
 
-ThreadBuffer* AcquireBuffer() {
+// The calling thread's buffer: one left by a thread that ended, or a new
+// one. Null if there is no memory, or 65535 buffers are in use.
+__attribute__((noinline)) ThreadBuffer* AcquireBuffer() {
   g_buffers_lock.Lock();
   ThreadBuffer* buffer = nullptr;
   for (ThreadBuffer* b = g_buffers; b != nullptr && buffer == nullptr; b = b->next) {
-    if (!b->owned.load(std::memory_order_relaxed)) buffer = b;
+    // Acquire: the key that the buffer's last owner left.
+    if (!b->owned.load(std::memory_order_acquire)) buffer = b;
   }
-  if (buffer == nullptr) {
+  if (buffer == nullptr && g_buffer_count < (1u << kBufferBits) - 1) {
     void* p = mmap(nullptr, sizeof(ThreadBuffer), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p != MAP_FAILED) {
       buffer = new (p) ThreadBuffer;
+      buffer->index = ++g_buffer_count;
       buffer->next = g_buffers;
       g_buffers = buffer;
     }
   }
-  if (buffer != nullptr) buffer->owned.store(true, std::memory_order_relaxed);
+  if (buffer != nullptr) {
+    buffer->tid = std::uint32_t(syscall(SYS_gettid));
+    buffer->until_clock = 1;  // A new thread's first key comes from the clock.
+    buffer->owned.store(true, std::memory_order_relaxed);
+  }
   g_buffers_lock.Unlock();
+  t_buffer = buffer;
+  if (buffer != nullptr && g_have_key) pthread_setspecific(g_thread_key, buffer);
   return buffer;
+}
+
+inline ThreadBuffer* MyBuffer() {
+  ThreadBuffer* buffer = t_buffer;
+  return buffer != nullptr ? buffer : AcquireBuffer();
 }
 
 // Thread exit (pthread key destructor): flush and give the buffer back.
@@ -337,40 +391,52 @@ void ReleaseBuffer(void* arg) {
   t_buffer = nullptr;
 }
 
-// Appends one record; returns its sequence number (0 if nothing recorded),
-// which is the id of a new block (raw_log.h), so ids are never reused.
-std::uint64_t Record(RawKind kind, std::uint64_t id, bool moved, std::uint64_t size,
-                     Flavour flavour, std::uint8_t align_log2, const void* site) {
-  ThreadBuffer* buffer = t_buffer;
-  if (buffer == nullptr) {
-    buffer = t_buffer = AcquireBuffer();
-    if (buffer == nullptr) return 0;
-    t_tid = std::uint32_t(syscall(SYS_gettid));
-    if (g_have_key) pthread_setspecific(g_thread_key, buffer);
+__attribute__((noinline)) void FlushOwn(ThreadBuffer* buffer) {
+  buffer->lock.Lock();
+  FlushLocked(buffer, /*reset=*/true);
+  buffer->lock.Unlock();
+}
+
+// The order key of this thread's next event, which must come after the
+// event whose key is `after` (raw_log.h). No atomics: the ordering across
+// threads comes through the id map, whose slots hold keys.
+inline std::uint64_t NextKey(ThreadBuffer* buffer, std::uint64_t after) {
+  std::uint64_t key = buffer->key + 1;
+  // Reading the clock costs more than the rest of an event in some VMs
+  // (~10 ns here), so only every kClockEvery events.
+  if (--buffer->until_clock == 0) {
+    buffer->until_clock = kClockEvery;
+    key = std::max(key, ClockKey());
   }
-  const std::uint64_t seq = g_seq.fetch_add(1, std::memory_order_relaxed);
+  key = std::max(key, after + 1);
+  buffer->key = key;
+  return key;
+}
+
+// Raises the key just taken to come after `after` as well.
+inline std::uint64_t RaiseKey(ThreadBuffer* buffer, std::uint64_t after) {
+  buffer->key = std::max(buffer->key, after + 1);
+  return buffer->key;
+}
+
+inline bool IsLive(std::uint64_t slot) { return BufferOf(slot) != 0; }
+inline std::uint64_t Tombstone(std::uint64_t key) { return RawId(key, 0); }
+
+inline std::uintptr_t Address(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
+
+// Appends one event (its record, a kSize for a realloc, a kSite with sites)
+// and publishes it to exit and signal flushes; flushes a full buffer.
+inline void Append(ThreadBuffer* buffer, std::uint64_t head, std::uint64_t value, const void* site,
+                   const std::uint64_t* size = nullptr) {
   const std::uint32_t used = buffer->used.load(std::memory_order_relaxed);
-  RawRecord& r = buffer->records[used];
-  r.seq = seq;
-  // Reading the clock costs more than the rest of the record in some VMs:
-  // read it every 8th record of a thread (times are exact to 8 events).
-  if ((t_records++ & 7) == 0) t_ticks = Ticks();
-  r.ticks = t_ticks;
-  r.id = id;
-  r.size = size;
-  r.site = reinterpret_cast<std::uintptr_t>(site);
-  r.tid = t_tid;
-  r.kind = kind;
-  r.flavour = static_cast<std::uint8_t>(flavour);
-  r.align_log2 = align_log2;
-  r.moved = moved ? 1 : 0;
-  buffer->used.store(used + 1, std::memory_order_release);  // Visible to exit flushes.
-  if (used + 1 == kBufferRecords || g_direct) {
-    buffer->lock.Lock();
-    FlushLocked(buffer, /*reset=*/true);
-    buffer->lock.Unlock();
-  }
-  return seq;
+  RawRecord* r = buffer->records + used;
+  *r++ = RawRecord{head, value};
+  const std::uint64_t key_bits = head & ~std::uint64_t{0xffff};
+  if (size != nullptr) *r++ = RawRecord{key_bits | RawRecord::Head(0, RawKind::kSize), *size};
+  if (g_sites) *r++ = RawRecord{key_bits | RawRecord::Head(0, RawKind::kSite), Address(site)};
+  const std::uint32_t now_used = std::uint32_t(r - buffer->records);
+  buffer->used.store(now_used, std::memory_order_release);
+  if (now_used >= g_flush_at) FlushOwn(buffer);
 }
 
 // log2(alignment) + 1, rounding up as glibc does; 0 for "the default".
@@ -381,20 +447,46 @@ std::uint8_t AlignCode(std::size_t alignment) {
   return std::uint8_t(log2 + 1);
 }
 
+// The block's raw id goes into the map; its key comes after the last free
+// at the address (the tombstone), so that a reused address is ordered.
 void RecordAlloc(void* p, std::size_t size, Flavour flavour, std::uint8_t align_code,
                  const void* site) {
   t_busy = true;
-  const std::uint64_t id = Record(RawKind::kAlloc, 0, false, size, flavour, align_code, site);
-  if (id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(p), id);
+  if (ThreadBuffer* buffer = MyBuffer(); buffer != nullptr) {
+    std::atomic<std::uint64_t>* slot = g_map.Slot(Address(p), /*create=*/true);
+    const std::uint64_t key =
+        NextKey(buffer, slot != nullptr ? KeyOf(slot->load(std::memory_order_relaxed)) : 0);
+    if (slot != nullptr) slot->store(RawId(key, buffer->index), std::memory_order_relaxed);
+    Append(buffer, RawRecord::Head(key, RawKind::kAlloc, std::uint8_t(flavour), false, align_code),
+           size, site);
+  }
   t_busy = false;
 }
 
 // Called before the real free: once the block is back in the allocator,
-// another thread may get its address, and its ALLOC must come later.
+// another thread may get its address, and must find the tombstone.
 void RecordFree(void* p, const void* site) {
   t_busy = true;
-  const std::uint64_t id = g_map.Remove(reinterpret_cast<std::uintptr_t>(p));
-  if (id != 0) Record(RawKind::kFree, id, false, 0, kMalloc, 0, site);
+  std::atomic<std::uint64_t>* slot = g_map.Slot(Address(p), /*create=*/false);
+  const std::uint64_t id = slot != nullptr ? slot->load(std::memory_order_relaxed) : 0;
+  ThreadBuffer* buffer;
+  if (IsLive(id) && (buffer = MyBuffer()) != nullptr) {
+    const std::uint64_t key = NextKey(buffer, KeyOf(id));
+    slot->store(Tombstone(key), std::memory_order_relaxed);
+    Append(buffer, RawRecord::Head(key, RawKind::kFree), id, site);
+  }
+  t_busy = false;
+}
+
+// malloc_usable_size: counted in a header note, ordered after the block.
+void RecordUsableSize(void* p, const void* site) {
+  t_busy = true;
+  std::atomic<std::uint64_t>* slot = g_map.Slot(Address(p), /*create=*/false);
+  const std::uint64_t id = slot != nullptr ? slot->load(std::memory_order_relaxed) : 0;
+  ThreadBuffer* buffer;
+  if (IsLive(id) && (buffer = MyBuffer()) != nullptr) {
+    Append(buffer, RawRecord::Head(NextKey(buffer, KeyOf(id)), RawKind::kUsableSize), id, site);
+  }
   t_busy = false;
 }
 
@@ -438,12 +530,14 @@ bool Init() {
   g_follow = follow != nullptr && follow[0] == '1';
   const bool is_root =
       root != nullptr && std::strtoul(root, nullptr, 10) == std::uint64_t(getpid());
+  const char* sites = getenv(kSitesEnv);
+  g_sites = sites != nullptr && sites[0] == '1';
   if (dir != nullptr && dir[0] != '\0' && std::strlen(dir) < sizeof(g_dir) &&
       (g_follow || is_root)) {
     std::strcpy(g_dir, dir);
     g_init_mono_ns = Now(CLOCK_MONOTONIC);
     g_init_real_ns = Now(CLOCK_REALTIME);
-    g_init_ticks = Ticks();
+    g_key_base_ticks = g_init_ticks = Ticks();
     g_recording = true;
   }
   g_state.store(2, std::memory_order_release);
@@ -471,7 +565,8 @@ void AfterForkParent() {
 
 // The child starts its own log. Its buffers hold copies of the parent's
 // unflushed records, which the parent writes itself: drop them. Only this
-// thread survives fork, so every other buffer is free for reuse.
+// thread survives fork, so every other buffer is free for reuse. Buffers
+// keep their keys: the child's raw ids differ from the inherited ones.
 void AfterForkChild() {
   if (g_fd.load(std::memory_order_relaxed) >= 0) close(g_fd.load(std::memory_order_relaxed));
   g_fd.store(-1, std::memory_order_relaxed);
@@ -487,7 +582,10 @@ void AfterForkChild() {
     b->lock.Unlock();
   }
   g_buffers_lock.Unlock();
-  t_tid = std::uint32_t(syscall(SYS_gettid));
+  if (t_buffer != nullptr) {
+    t_buffer->tid = std::uint32_t(syscall(SYS_gettid));
+    t_buffer->until_clock = 1;
+  }
   t_busy = false;
 }
 
@@ -496,7 +594,7 @@ void AfterForkChild() {
 __attribute__((destructor)) void AtExit() {
   FlushAll(false);
   SaveMaps();
-  g_direct = true;
+  g_flush_at = 1;
 }
 
 constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE,  SIGILL,  SIGABRT, SIGTERM,
@@ -542,7 +640,6 @@ void BeforeExec() {
 }  // namespace
 }  // namespace capture
 
-using capture::g_map;
 using capture::Init;
 using capture::IsBoot;
 using capture::real;
@@ -580,27 +677,45 @@ HOOK void free(void* p) {
 namespace capture {
 namespace {
 
-// realloc and reallocarray: the old address leaves the map before the real
-// call (it may be reused by another thread the moment it returns) and comes
-// back if the call fails.
+// realloc and reallocarray. The old address gets its tombstone before the
+// real call (another thread may be given it the moment the call returns)
+// and its id back if the call fails. A block that stays in place gets a new
+// raw id too, so that its free is ordered after the realloc.
 void* Resize(void* p, size_t size, const void* site, void* (*call)(void*, size_t, size_t),
              size_t count, size_t each) {
   if (!ShouldRecord()) return call(p, count, each);
   t_busy = true;
-  const std::uint64_t id = g_map.Remove(reinterpret_cast<std::uintptr_t>(p));
+  ThreadBuffer* buffer = MyBuffer();
+  if (buffer == nullptr) {
+    void* q = call(p, count, each);
+    t_busy = false;
+    return q;
+  }
+  std::atomic<std::uint64_t>* slot = g_map.Slot(Address(p), /*create=*/false);
+  const std::uint64_t id = slot != nullptr ? slot->load(std::memory_order_relaxed) : 0;
+  const bool known = IsLive(id);
+  std::uint64_t key = NextKey(buffer, KeyOf(id));
+  if (known) slot->store(Tombstone(key), std::memory_order_relaxed);
   void* q = call(p, count, each);
   if (q == nullptr && size != 0) {
-    if (id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(p), id);  // Failed: unchanged.
+    if (known) slot->store(id, std::memory_order_relaxed);  // Failed: unchanged.
   } else if (q == nullptr) {
-    if (id != 0) Record(RawKind::kFree, id, false, 0, kMalloc, 0, site);  // glibc: size 0 frees.
-  } else if (id == 0) {
-    // A block from before recording (or a fork parent's): it starts here.
-    const std::uint64_t new_id = Record(RawKind::kAlloc, 0, false, size, kRealloc, 0, site);
-    if (new_id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(q), new_id);
+    if (known) Append(buffer, RawRecord::Head(key, RawKind::kFree), id, site);  // glibc: 0 frees.
   } else {
-    const std::uint64_t new_id =
-        Record(RawKind::kRealloc, id, /*moved=*/q != p, size, kMalloc, 0, site);
-    if (new_id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(q), q == p ? id : new_id);
+    std::atomic<std::uint64_t>* new_slot =
+        q == p && slot != nullptr ? slot : g_map.Slot(Address(q), /*create=*/true);
+    if (q != p && new_slot != nullptr) {
+      key = RaiseKey(buffer, KeyOf(new_slot->load(std::memory_order_relaxed)));
+    }
+    if (new_slot != nullptr) new_slot->store(RawId(key, buffer->index), std::memory_order_relaxed);
+    if (known) {
+      const std::uint64_t new_size = size;
+      Append(buffer, RawRecord::Head(key, RawKind::kRealloc, 0, /*moved=*/q != p), id, site,
+             &new_size);
+    } else {
+      // A block from before recording (or a fork parent's): it starts here.
+      Append(buffer, RawRecord::Head(key, RawKind::kAlloc, std::uint8_t(kRealloc)), size, site);
+    }
   }
   t_busy = false;
   return q;
@@ -697,14 +812,7 @@ HOOK size_t malloc_usable_size(void* p) {
   if (IsBoot(p)) return capture::BootSize(p);
   if (!Init()) return 0;
   const size_t usable = real.malloc_usable_size(p);
-  if (ShouldRecord()) {
-    capture::t_busy = true;
-    const std::uint64_t id = g_map.Find(reinterpret_cast<std::uintptr_t>(p));
-    if (id != 0) {
-      capture::Record(capture::RawKind::kUsableSize, id, false, usable, capture::kMalloc, 0, SITE);
-    }
-    capture::t_busy = false;
-  }
+  if (ShouldRecord()) capture::RecordUsableSize(p, SITE);
   return usable;
 }
 

@@ -1,5 +1,5 @@
-// The raw-log converter on hand-made logs: the merge by sequence number,
-// the consistency repairs, the header, and errors that name the file.
+// The raw-log converter on hand-made logs: the merge by order key, the
+// consistency repairs, sites, the header, and errors that name the file.
 #include "traces/capture/convert.h"
 
 #include <filesystem>
@@ -18,31 +18,22 @@ using replay_test::ReadTrace;
 using replay_test::TempPath;
 using replay_test::WriteFile;
 
-// A record; an ALLOC's id (and a moved REALLOC's new id) is its seq.
-RawRecord Rec(std::uint64_t seq, RawKind kind, std::uint64_t id, bool moved, std::uint64_t size,
-              std::uint32_t tid) {
-  RawRecord r{};
-  r.seq = seq;
-  r.ticks = 1000 + seq * 20;
-  r.kind = kind;
-  r.id = id;
-  r.moved = moved;
-  r.size = size;
-  r.tid = tid;
-  return r;
+RawRecord Rec(std::uint64_t key, RawKind kind, std::uint64_t value, bool moved = false) {
+  return RawRecord{RawRecord::Head(key, kind, 0, moved), value};
 }
 
-RawRecord Clock(std::uint64_t mono_ns, std::uint64_t ticks) {
-  RawRecord r{};
-  r.kind = RawKind::kClock;
-  r.ticks = mono_ns;
-  r.size = ticks;
-  return r;
-}
+// One flush of a thread's buffer: its records, and the clock at the flush.
+struct Chunk {
+  std::uint32_t tid, buffer;
+  std::vector<RawRecord> records;
+  std::uint64_t mono_ns = 1000, ticks = 1000;
+  std::uint32_t claimed = 0;  // Records the header claims, if not all of them (torn).
+};
 
-// A log of pid 100 ("/bin/demo demo -x") holding `records` in file order.
-std::string WriteLog(const std::string& dir, const std::vector<RawRecord>& records,
-                     const std::string& tail = "") {
+// A log of pid 100 ("/bin/demo demo -x") holding `chunks` in file order.
+// Key k is at 1000 + 16k ticks; with a chunk's clock of (2000 ns, 3000
+// ticks), ticks are half a ns and key k is at 8k ns.
+std::string WriteLog(const std::string& dir, const std::vector<Chunk>& chunks) {
   std::filesystem::create_directories(dir);
   RawLogHeader header;
   header.pid = 100;
@@ -51,34 +42,64 @@ std::string WriteLog(const std::string& dir, const std::vector<RawRecord>& recor
   header.init_real_ns = 1700000000000000000;
   header.page_size = 4096;
   header.init_ticks = 1000;
+  header.key_base_ticks = 1000;
   const std::string exe = "/bin/demo";
   const std::string cmdline("demo\0-x\0", 8);
   header.exe_bytes = exe.size();
   header.cmdline_bytes = cmdline.size();
   std::string bytes(reinterpret_cast<const char*>(&header), sizeof(header));
   bytes += exe + cmdline;
-  bytes.append(reinterpret_cast<const char*>(records.data()), records.size() * sizeof(RawRecord));
-  bytes += tail;
+  for (const Chunk& c : chunks) {
+    RawChunk raw;
+    raw.tid = c.tid;
+    raw.buffer = c.buffer;
+    raw.records = c.claimed != 0 ? c.claimed : c.records.size();
+    raw.mono_ns = c.mono_ns;
+    raw.ticks = c.ticks;
+    bytes.append(reinterpret_cast<const char*>(&raw), sizeof(raw));
+    bytes.append(reinterpret_cast<const char*>(c.records.data()),
+                 c.records.size() * sizeof(RawRecord));
+  }
   const std::string path = dir + "/raw.100.1000.log";
   WriteFile(path, bytes);
   return path;
 }
 
-TEST(ConvertTest, MergesThreadsBySequenceAndRepairsUnknownBlocks) {
+absl::StatusOr<TraceSummary> ConvertOnly(const std::string& dir, const std::string& out,
+                                         ConvertOptions options = {}) {
+  absl::StatusOr<std::vector<RawLogInfo>> logs = ListRawLogs(dir);
+  if (!logs.ok()) return logs.status();
+  EXPECT_EQ(logs->size(), 1u);
+  return ConvertRawLog((*logs)[0], out, options);
+}
+
+TEST(ConvertTest, MergesThreadsByKeyAndRepairsUnknownBlocks) {
   const std::string dir = TempPath("merge");
-  // Thread 101 flushed first although thread 100 allocated first.
-  WriteLog(dir,
+  // Thread 101 (buffer 2) flushed first although thread 100 allocated first.
+  const std::uint64_t first = RawId(1, 1), unknown = RawId(9, 3), made = RawId(4, 2);
+  WriteLog(
+      dir,
+      {
+          {101,
+           2,
            {
-               Rec(3, RawKind::kFree, 1, false, 0, 101),         // Cross-thread free.
-               Rec(4, RawKind::kRealloc, 9, true, 48, 101),      // Realloc of an unknown block.
-               Rec(5, RawKind::kUsableSize, 4, false, 56, 101),  // Information only.
-               Rec(1, RawKind::kAlloc, 0, false, 32, 100),
-               Rec(2, RawKind::kFree, 77, false, 0, 100),     // Free of an unknown block.
-               Rec(6, RawKind::kRealloc, 4, false, 64, 100),  // In place.
-               Rec(7, RawKind::kFree, 4, false, 0, 100),
-               Clock(/*mono_ns=*/2000, /*ticks=*/3000),  // Two ticks a ns.
+               Rec(3, RawKind::kFree, first),                       // Cross-thread free.
+               Rec(4, RawKind::kRealloc, unknown, /*moved=*/true),  // Of an unknown block.
+               Rec(4, RawKind::kSize, 48), Rec(5, RawKind::kUsableSize, made),  // Information only.
+           }},
+          {100,
+           1,
+           {
+               Rec(1, RawKind::kAlloc, 32),
+               Rec(2, RawKind::kFree, RawId(77, 3)),  // Free of an unknown block.
+               Rec(6, RawKind::kRealloc, made),       // In place.
+               Rec(6, RawKind::kSize, 64),
+               Rec(7, RawKind::kFree, RawId(6, 1)),
            },
-           std::string(10, 'x'));  // A torn last record.
+           /*mono_ns=*/2000,
+           /*ticks=*/3000},
+          {100, 1, {Rec(8, RawKind::kAlloc, 1)}, 2000, 3000, /*claimed=*/2},  // Torn.
+      });
   absl::StatusOr<std::vector<RawLogInfo>> logs = ListRawLogs(dir);
   ASSERT_TRUE(logs.ok()) << logs.status();
   ASSERT_EQ(logs->size(), 1u);
@@ -87,8 +108,8 @@ TEST(ConvertTest, MergesThreadsBySequenceAndRepairsUnknownBlocks) {
   const std::string out = TempPath("merge.trace");
   absl::StatusOr<TraceSummary> summary = ConvertRawLog((*logs)[0], out, {});
   ASSERT_TRUE(summary.ok()) << summary.status();
-  EXPECT_EQ(summary->events, 5u);
-  EXPECT_EQ(summary->allocs, 2u);
+  EXPECT_EQ(summary->events, 6u);
+  EXPECT_EQ(summary->allocs, 3u);
   EXPECT_EQ(summary->frees, 2u);
   EXPECT_EQ(summary->reallocs, 1u);
   EXPECT_EQ(summary->threads, 2u);
@@ -106,19 +127,91 @@ TEST(ConvertTest, MergesThreadsBySequenceAndRepairsUnknownBlocks) {
   ASSERT_EQ(header.threads_size(), 2);
   EXPECT_EQ(header.threads(0).name(), "main");
   EXPECT_THAT(header.notes(), testing::Contains(testing::HasSubstr("ended inside a record")));
-  ASSERT_EQ(events->size(), 5u);
+  ASSERT_EQ(events->size(), 6u);
   EXPECT_EQ((*events)[0].kind, EventKind::kAlloc);
+  EXPECT_EQ((*events)[0].id, 1u);
+  EXPECT_EQ((*events)[0].size, 32u);
   EXPECT_EQ((*events)[0].thread, 1u);
-  EXPECT_EQ((*events)[0].time_ns, 10u);
+  EXPECT_EQ((*events)[0].time_ns, 8u);
   EXPECT_EQ((*events)[1].kind, EventKind::kFree);
   EXPECT_EQ((*events)[1].id, 1u);
   EXPECT_EQ((*events)[1].thread, 2u);
+  EXPECT_EQ((*events)[1].time_ns, 24u);
   EXPECT_EQ((*events)[2].kind, EventKind::kAlloc);  // The unknown block's realloc.
   EXPECT_EQ((*events)[2].flavour, replay::Flavour::kRealloc);
-  EXPECT_EQ((*events)[2].id, 4u);
+  EXPECT_EQ((*events)[2].id, 2u);
+  EXPECT_EQ((*events)[2].size, 48u);
   EXPECT_EQ((*events)[3].kind, EventKind::kRealloc);
-  EXPECT_EQ((*events)[3].new_id, 4u);
+  EXPECT_EQ((*events)[3].id, 2u);
+  EXPECT_EQ((*events)[3].new_id, 2u);
+  EXPECT_EQ((*events)[3].size, 64u);
   EXPECT_EQ((*events)[4].kind, EventKind::kFree);
+  EXPECT_EQ((*events)[4].id, 2u);
+  EXPECT_EQ((*events)[5].kind, EventKind::kAlloc);  // The torn chunk's whole record.
+  EXPECT_EQ((*events)[5].id, 3u);
+}
+
+TEST(ConvertTest, EqualKeysGoByBufferAndMovedReallocsGetNewIds) {
+  const std::string dir = TempPath("ties");
+  WriteLog(dir, {
+                    {201, 2, {Rec(5, RawKind::kAlloc, 20)}},
+                    {200,
+                     1,
+                     {
+                         Rec(5, RawKind::kAlloc, 10),
+                         Rec(6, RawKind::kRealloc, RawId(5, 2), /*moved=*/true),
+                         Rec(6, RawKind::kSize, 30),
+                         Rec(7, RawKind::kFree, RawId(6, 1)),
+                     }},
+                });
+  const std::string out = TempPath("ties.trace");
+  absl::StatusOr<TraceSummary> summary = ConvertOnly(dir, out);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  absl::StatusOr<std::vector<replay::Event>> events = ReadTrace(out);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 4u);
+  EXPECT_EQ((*events)[0].size, 10u);  // Buffer 1 before buffer 2 at key 5.
+  EXPECT_EQ((*events)[1].size, 20u);
+  EXPECT_EQ((*events)[2].kind, EventKind::kRealloc);
+  EXPECT_EQ((*events)[2].id, 2u);
+  EXPECT_EQ((*events)[2].new_id, 3u);
+  EXPECT_EQ((*events)[3].kind, EventKind::kFree);
+  EXPECT_EQ((*events)[3].id, 3u);
+  EXPECT_EQ(summary->peak_live_bytes, 40u);
+}
+
+TEST(ConvertTest, SitesFollowTheirEvents) {
+  const std::string dir = TempPath("sites");
+  WriteLog(dir, {{100,
+                  1,
+                  {
+                      Rec(1, RawKind::kAlloc, 10),
+                      Rec(1, RawKind::kSite, 0x1234),
+                      Rec(2, RawKind::kRealloc, RawId(1, 1)),
+                      Rec(2, RawKind::kSize, 20),
+                      Rec(2, RawKind::kSite, 0x5678),
+                      Rec(3, RawKind::kFree, RawId(2, 1)),
+                      Rec(3, RawKind::kSite, 0x1234),
+                  }}});
+  const std::string out = TempPath("sites.trace");
+  ASSERT_TRUE(ConvertOnly(dir, out, {.sites = true}).ok());
+  traces::TraceHeader header;
+  absl::StatusOr<std::vector<replay::Event>> events = ReadTrace(out, &header);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0].site, 1u);
+  EXPECT_EQ((*events)[1].site, 2u);
+  EXPECT_EQ((*events)[1].size, 20u);
+  EXPECT_EQ((*events)[2].site, 1u);
+  EXPECT_THAT(header.notes(), testing::Contains("site 1: 0x1234"));
+}
+
+TEST(ConvertTest, AnIdMadeTwiceIsAnError) {
+  const std::string dir = TempPath("twice");
+  WriteLog(dir, {{100, 1, {Rec(1, RawKind::kAlloc, 10), Rec(1, RawKind::kAlloc, 10)}}});
+  absl::StatusOr<TraceSummary> summary = ConvertOnly(dir, TempPath("twice.trace"));
+  EXPECT_TRUE(absl::IsInternal(summary.status())) << summary.status();
+  EXPECT_THAT(summary.status().message(), testing::HasSubstr("allocated twice"));
 }
 
 TEST(ConvertTest, ErrorsNameTheFile) {
