@@ -20,20 +20,15 @@
 namespace capture {
 namespace {
 
-// One event of a raw log, with the records that continue it folded in.
-struct RawEvent {
-  std::uint64_t order;  // RawId(key, buffer): also the raw id of a block it makes.
-  // The raw id of the block it acts on (kFree, kRealloc, kUsableSize); after
-  // Normalise, the trace id of the block it makes or acts on.
-  std::uint64_t block;
-  std::uint64_t new_block;  // After Normalise: a REALLOC's new trace id.
-  std::uint64_t size;
-  std::uint64_t site;
-  std::uint32_t tid;
-  RawKind kind;
-  std::uint8_t flavour;
-  std::uint8_t align_code;
-  bool moved;
+// One event of a raw log, with the words that continue it folded in.
+struct LogEvent {
+  RawEvent raw;
+  std::uint64_t order = 0;  // RawId(key, buffer): also the raw id of a block it makes.
+  std::uint32_t tid = 0;
+  // After Normalise: the trace ids of the block it makes or acts on, and of
+  // a REALLOC's new block.
+  std::uint64_t trace_id = 0;
+  std::uint64_t new_trace_id = 0;
 };
 
 // A calibration point: CLOCK_MONOTONIC and the record clock together.
@@ -44,35 +39,56 @@ struct ClockPoint {
 // What ReadLog finds after the header: the events in file order, the
 // latest calibration point, and whether the log ended inside a record.
 struct RawEvents {
-  std::vector<RawEvent> events;
+  std::vector<LogEvent> events;
   ClockPoint last_clock{};
   bool torn = false;
 };
 
-// Appends the events of a chunk's records.
-void AddRecords(const RawChunk& chunk, const std::vector<RawRecord>& records,
-                std::vector<RawEvent>* events) {
-  for (const RawRecord& r : records) {
-    switch (r.kind()) {
-      case RawKind::kSize:
-        if (!events->empty()) events->back().size = r.value;
-        break;
-      case RawKind::kSite:
-        if (!events->empty()) events->back().site = r.value;
-        break;
-      default: {
-        const bool makes_block = r.kind() == RawKind::kAlloc;
-        events->push_back(RawEvent{.order = RawId(r.key(), chunk.buffer),
-                                   .block = makes_block ? 0 : r.value,
-                                   .new_block = 0,
-                                   .size = makes_block ? r.value : 0,
-                                   .site = 0,
-                                   .tid = chunk.tid,
-                                   .kind = r.kind(),
-                                   .flavour = r.flavour(),
-                                   .align_code = r.align_code(),
-                                   .moved = r.moved()});
+// Appends the events of a chunk's words (raw_log.h).
+void AddWords(const RawChunk& chunk, const std::vector<std::uint64_t>& words,
+              std::vector<LogEvent>* events) {
+  std::uint64_t key = chunk.base_key;
+  for (const std::uint64_t word : words) {
+    const std::uint64_t payload = WordPayload(word);
+    const RawKind kind = WordKind(word);
+    if (kind == RawKind::kKey) {
+      key = payload;
+      continue;
+    }
+    if (kind > RawKind::kUsableSize) {
+      if (events->empty()) continue;
+      RawEvent& e = events->back().raw;
+      switch (kind) {
+        case RawKind::kSize:
+          e.size = payload;
+          break;
+        case RawKind::kAlign:
+          e.align_code = std::uint8_t(payload);
+          break;
+        case RawKind::kBlockKey:
+          e.block = RawId(payload, BufferOf(e.block));
+          break;
+        case RawKind::kSite:
+          e.site = payload;
+          break;
+        default:
+          break;  // Unknown: skipped.
       }
+      continue;
+    }
+    key += WordDelta(word);
+    LogEvent& e = events->emplace_back();
+    e.order = RawId(key, chunk.buffer);
+    e.tid = chunk.tid;
+    e.raw.kind = kind;
+    e.raw.key = key;
+    if (kind == RawKind::kAlloc) {
+      e.raw.size = payload >> 4;
+      e.raw.flavour = std::uint8_t(payload & 15);
+    } else {
+      const std::uint64_t age = (payload >> 16) & ((std::uint64_t{1} << kAgeBits) - 1);
+      e.raw.block = RawId(key - age, std::uint32_t(payload & 0xffff));
+      e.raw.moved = (payload >> 47) & 1;
     }
   }
 }
@@ -109,9 +125,9 @@ absl::Status ReadLog(const std::string& path, RawLogInfo* info, RawEvents* out) 
   info->argv.clear();
   if (!cmdline.empty()) info->argv = absl::StrSplit(cmdline, '\0');
   if (out == nullptr) return absl::OkStatus();
-  out->events.reserve((file_size - pos) / sizeof(RawRecord));
+  out->events.reserve((file_size - pos) / sizeof(std::uint64_t));
   out->last_clock = {h.init_mono_ns, h.init_ticks};
-  std::vector<RawRecord> records;
+  std::vector<std::uint64_t> words;
   while (pos < file_size) {
     RawChunk chunk;
     if (file_size - pos < sizeof(chunk)) {
@@ -120,17 +136,16 @@ absl::Status ReadLog(const std::string& path, RawLogInfo* info, RawEvents* out) 
     }
     in.read(reinterpret_cast<char*>(&chunk), sizeof(chunk));
     pos += sizeof(chunk);
-    const std::uint64_t whole = (file_size - pos) / sizeof(RawRecord);
-    records.resize(std::min<std::uint64_t>(chunk.records, whole));
-    out->torn = records.size() < chunk.records;
-    if (!in.read(reinterpret_cast<char*>(records.data()), records.size() * sizeof(RawRecord))) {
+    words.resize(std::min<std::uint64_t>(chunk.words, (file_size - pos) / sizeof(std::uint64_t)));
+    out->torn = words.size() < chunk.words;
+    if (!in.read(reinterpret_cast<char*>(words.data()), words.size() * sizeof(std::uint64_t))) {
       return absl::DataLossError(absl::StrCat(path, ": cannot read the records"));
     }
-    pos += records.size() * sizeof(RawRecord);
+    pos += words.size() * sizeof(std::uint64_t);
     if (chunk.ticks > out->last_clock.ticks && chunk.mono_ns >= out->last_clock.mono_ns) {
       out->last_clock = {chunk.mono_ns, chunk.ticks};
     }
-    AddRecords(chunk, records, &out->events);
+    AddWords(chunk, words, &out->events);
     if (out->torn) break;
   }
   return absl::OkStatus();
@@ -206,71 +221,68 @@ struct Totals {
 // Makes the events (in order) a consistent trace, in place: raw ids become
 // trace ids (1, 2, ... in order of allocation; a block keeps its id through
 // an in-place realloc), a free of a block never seen allocated is dropped
-// (kUsableSize, which is skipped), a realloc of one becomes its allocation.
-absl::Status Normalise(const std::string& path, std::vector<RawEvent>& events, Totals* totals) {
+// (made a kUsableSize, which is skipped), a realloc of one becomes its
+// allocation.
+absl::Status Normalise(const std::string& path, std::vector<LogEvent>& events, Totals* totals) {
   struct Block {
     std::uint64_t trace_id, size;
   };
   absl::flat_hash_map<std::uint64_t, Block> live;  // By raw id.
   std::uint64_t live_bytes = 0, next_id = 1;
-  for (RawEvent& e : events) {
-    if (e.kind == RawKind::kUsableSize) {
+  for (LogEvent& e : events) {
+    RawEvent& r = e.raw;
+    if (r.kind == RawKind::kUsableSize) {
       ++totals->usable_size_calls;
       continue;
     }
-    std::uint64_t trace_id = 0;
-    if (e.kind != RawKind::kAlloc) {
-      auto it = live.find(e.block);
+    if (r.kind != RawKind::kAlloc) {
+      auto it = live.find(r.block);
       if (it == live.end()) {
         ++totals->unknown_blocks;
-        if (e.kind == RawKind::kFree) {
-          e.kind = RawKind::kUsableSize;
+        if (r.kind == RawKind::kFree) {
+          r.kind = RawKind::kUsableSize;
           continue;
         }
-        e.kind = RawKind::kAlloc;
-        e.flavour = static_cast<std::uint8_t>(replay::Flavour::kRealloc);
+        r.kind = RawKind::kAlloc;
+        r.flavour = static_cast<std::uint8_t>(replay::Flavour::kRealloc);
       } else {
-        trace_id = it->second.trace_id;
+        e.trace_id = it->second.trace_id;
         live_bytes -= it->second.size;
         live.erase(it);
       }
     }
-    if (e.kind == RawKind::kFree) {
-      e.block = trace_id;
-      continue;
-    }
-    const std::uint64_t new_trace_id =
-        e.kind == RawKind::kRealloc && !e.moved ? trace_id : next_id++;
-    if (!live.try_emplace(e.order, Block{new_trace_id, e.size}).second) {
+    if (r.kind == RawKind::kFree) continue;
+    e.new_trace_id = r.kind == RawKind::kRealloc && !r.moved ? e.trace_id : next_id++;
+    if (r.kind == RawKind::kAlloc) e.trace_id = e.new_trace_id;
+    if (!live.try_emplace(e.order, Block{e.new_trace_id, r.size}).second) {
       return absl::InternalError(
           absl::StrCat(path, ": raw id ", e.order, " allocated twice (a librecord bug)"));
     }
-    e.block = e.kind == RawKind::kRealloc ? trace_id : new_trace_id;
-    e.new_block = new_trace_id;
-    live_bytes += e.size;
+    live_bytes += r.size;
     totals->peak_live_bytes = std::max(totals->peak_live_bytes, live_bytes);
   }
   return absl::OkStatus();
 }
 
 // A normalised event as the trace has it.
-replay::Event ToEvent(const RawEvent& r) {
+replay::Event ToEvent(const LogEvent& l) {
+  const RawEvent& r = l.raw;
   replay::Event e;
-  e.id = r.block;
-  e.size = r.size;
+  e.id = l.trace_id;
   switch (r.kind) {
     case RawKind::kAlloc:
       e.kind = replay::EventKind::kAlloc;
+      e.size = r.size;
       e.flavour = static_cast<replay::Flavour>(r.flavour);
       e.alignment = r.align_code == 0 ? 0 : std::uint64_t{1} << (r.align_code - 1);
       break;
     case RawKind::kFree:
       e.kind = replay::EventKind::kFree;
-      e.size = 0;
       break;
     default:
       e.kind = replay::EventKind::kRealloc;
-      e.new_id = r.new_block;
+      e.size = r.size;
+      e.new_id = l.new_trace_id;
       break;
   }
   return e;
@@ -303,14 +315,14 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
   RawLogInfo info;
   RawEvents raw;
   if (absl::Status s = ReadLog(log.path, &info, &raw); !s.ok()) return s;
-  std::vector<RawEvent>& records = raw.events;
+  std::vector<LogEvent>& events = raw.events;
   // Each thread's chunks are in order and threads interleave; sorting by
   // (key, buffer) gives the one order of the process (already sorted when
   // one thread did everything).
   const TickClock clock = Calibrate(info.header, raw.last_clock);
-  auto by_order = [](const RawEvent& a, const RawEvent& b) { return a.order < b.order; };
-  if (!std::is_sorted(records.begin(), records.end(), by_order)) {
-    std::sort(records.begin(), records.end(), by_order);
+  auto by_order = [](const LogEvent& a, const LogEvent& b) { return a.order < b.order; };
+  if (!std::is_sorted(events.begin(), events.end(), by_order)) {
+    std::sort(events.begin(), events.end(), by_order);
   }
 
   // Threads numbered 1, 2, ... in order of first event; the main thread
@@ -322,7 +334,7 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
     if (inserted) thread_tids.push_back(tid);
     return it->second;
   };
-  for (const RawEvent& r : records) ThreadOf(r.tid);
+  for (const LogEvent& e : events) ThreadOf(e.tid);
   std::vector<Mapping> maps;
   if (options.sites) maps = ReadMaps(log.path);
   absl::flat_hash_map<std::uint64_t, std::uint32_t> site_index;
@@ -349,14 +361,15 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
   summary.program = info.exe;
   summary.threads = static_cast<std::uint32_t>(thread_tids.size());
   Totals totals;
-  if (absl::Status s = Normalise(log.path, records, &totals); !s.ok()) return s;
+  if (absl::Status s = Normalise(log.path, events, &totals); !s.ok()) return s;
   summary.unknown_blocks = totals.unknown_blocks;
   summary.usable_size_calls = totals.usable_size_calls;
   summary.peak_live_bytes = totals.peak_live_bytes;
   if (options.sites) {
-    for (const RawEvent& r : records) {
-      if (r.site != 0 && site_index.try_emplace(r.site, site_addresses.size() + 1).second) {
-        site_addresses.push_back(r.site);
+    for (const LogEvent& e : events) {
+      const std::uint64_t site = e.raw.site;
+      if (site != 0 && site_index.try_emplace(site, site_addresses.size() + 1).second) {
+        site_addresses.push_back(site);
       }
     }
   }
@@ -377,16 +390,16 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
       replay::TraceWriter::Open(out_path, header);
   if (!writer.ok()) return writer.status();
   std::uint32_t last_tid = 0, last_thread = 0;
-  for (const RawEvent& r : records) {
-    if (r.kind == RawKind::kUsableSize) continue;
-    replay::Event e = ToEvent(r);
-    if (r.tid != last_tid) {
-      last_tid = r.tid;
-      last_thread = ThreadOf(r.tid);
+  for (const LogEvent& l : events) {
+    if (l.raw.kind == RawKind::kUsableSize) continue;
+    replay::Event e = ToEvent(l);
+    if (l.tid != last_tid) {
+      last_tid = l.tid;
+      last_thread = ThreadOf(l.tid);
     }
     e.thread = last_thread;
-    e.time_ns = clock.Ns(KeyOf(r.order));
-    if (options.sites && r.site != 0) e.site = site_index.find(r.site)->second;
+    e.time_ns = clock.Ns(l.raw.key);
+    if (options.sites && l.raw.site != 0) e.site = site_index.find(l.raw.site)->second;
     if (absl::Status s = (*writer)->Write(e); !s.ok()) return s;
     ++summary.events;
     summary.allocs += e.kind == replay::EventKind::kAlloc;

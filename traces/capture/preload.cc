@@ -117,34 +117,40 @@ pthread_key_t g_thread_key;
 bool g_have_key = false;
 
 // Each thread appends to its own buffer without a lock: only the owner
-// writes records, `used` and the key. Flushes (by the owner when full, and
-// by the exit and signal paths for every thread) hold `lock` and write the
-// records from `flushed` to `used`; only the owner's flush resets both to 0.
-// A buffer outlives its thread and goes to the next new thread with its
-// index and key, so that raw ids (key, index) are never made twice.
-constexpr std::uint32_t kBufferRecords = 8192;  // 128 KiB.
-constexpr std::uint32_t kMaxEventRecords = 3;   // A realloc, its size and its site.
-constexpr std::uint32_t kClockEvery = 8;        // Events between readings of the clock.
+// writes words, keys and `used`. Flushes (by the owner when full, and by the
+// exit and signal paths for every thread) hold `lock` and write the words
+// from `flushed` to the published end; only the owner's flush starts the
+// buffer again. A buffer outlives its thread and goes to the next new
+// thread with its index and key, so that raw ids (key, index) are never
+// made twice.
+constexpr std::uint32_t kBufferWords = 16384;  // 128 KiB.
+constexpr std::uint32_t kClockEvery = 8;       // Events between readings of the clock.
 struct ThreadBuffer {
   SpinLock lock;
   std::atomic<bool> owned{false};
-  std::atomic<std::uint32_t> used{0};
-  std::uint32_t flushed = 0;
+  // (key of the last event written) << 16 | words written: what a flush by
+  // another thread may take, in one release store.
+  std::atomic<std::uint64_t> published{0};
+  std::uint32_t used = 0;         // Words written (the owner's copy).
+  std::uint32_t flushed = 0;      // Words flushed; guarded by `lock`.
+  std::uint64_t flushed_key = 0;  // The key before words[flushed]; guarded by `lock`.
+  std::uint64_t written_key = 0;  // The key of the last event written.
+  std::uint64_t key = 0;          // The last order key given.
   std::uint32_t index = 0;        // 1, 2, ...: the low bits of its raw ids.
   std::uint32_t tid = 0;          // The owner's kernel thread id.
   std::uint32_t until_clock = 1;  // Events until the clock is read again.
-  std::uint64_t key = 0;          // The last order key given.
   ThreadBuffer* next = nullptr;
-  // Room for one event past kBufferRecords: a buffer is flushed once full.
-  RawRecord records[kBufferRecords + kMaxEventRecords];
+  // Room for one event past kBufferWords: a buffer is flushed once full.
+  std::uint64_t words[kBufferWords + kMaxEventWords];
 };
+static_assert(kBufferWords + kMaxEventWords < (1u << 16));
 ThreadBuffer* g_buffers = nullptr;  // Every buffer ever made (reused, never freed).
 std::uint32_t g_buffer_count = 0;   // Guarded by g_buffers_lock.
 SpinLock g_buffers_lock;
-// A buffer is flushed when it holds this many records: 1 after the exit
+// A buffer is flushed when it holds this many words: 1 after the exit
 // flush, so that later events (other libraries' destructors) are written
 // at once.
-std::uint32_t g_flush_at = kBufferRecords;
+std::uint32_t g_flush_at = kBufferWords;
 
 TLS ThreadBuffer* t_buffer;
 TLS bool t_busy;  // Inside a hook's own work: pass everything through.
@@ -193,12 +199,12 @@ void WriteAll(int fd, const void* data, std::size_t bytes) {
   }
 }
 
-// A chunk header and its records in one writev, so that with O_APPEND they
+// A chunk header and its words in one writev, so that with O_APPEND they
 // land together even when threads flush at once; after a short write the
 // rest follows with write(2).
-void WriteChunk(int fd, const RawChunk& chunk, const RawRecord* records) {
+void WriteChunk(int fd, const RawChunk& chunk, const std::uint64_t* words) {
   iovec parts[2] = {{const_cast<RawChunk*>(&chunk), sizeof(chunk)},
-                    {const_cast<RawRecord*>(records), chunk.records * sizeof(RawRecord)}};
+                    {const_cast<std::uint64_t*>(words), chunk.words * sizeof(*words)}};
   ssize_t n;
   do {
     n = writev(fd, parts, 2);
@@ -290,30 +296,38 @@ int LogFd(bool try_only) {
   return fd;
 }
 
-// Writes a buffer's unwritten records to the log; the owner (`reset`) then
+// The owner starts its buffer again (after a flush, or in a fork child).
+void ResetBuffer(ThreadBuffer* buffer) {
+  buffer->used = buffer->flushed = 0;
+  buffer->flushed_key = buffer->written_key;
+  buffer->published.store(buffer->written_key << 16, std::memory_order_relaxed);
+}
+
+// Writes a buffer's unwritten words to the log; the owner (`reset`) then
 // starts the buffer again. Caller holds buffer->lock. From a signal handler
 // (`try_only`) it never waits for a lock the interrupted code may hold.
 void FlushLocked(ThreadBuffer* buffer, bool reset, bool try_only = false) {
-  const std::uint32_t used = buffer->used.load(std::memory_order_acquire);
-  if (used == buffer->flushed) {
-    if (reset) buffer->used.store(buffer->flushed = 0, std::memory_order_relaxed);
-    return;
+  const std::uint64_t published = buffer->published.load(std::memory_order_acquire);
+  const std::uint32_t used = std::uint32_t(published & 0xffff);
+  if (used != buffer->flushed) {
+    const int saved_errno = errno;
+    const int fd = LogFd(try_only);
+    if (fd < 0 && !reset) return;  // Keep them for a later flush.
+    if (fd >= 0) {
+      RawChunk chunk;
+      chunk.tid = buffer->tid;
+      chunk.buffer = buffer->index;
+      chunk.words = used - buffer->flushed;
+      chunk.base_key = buffer->flushed_key;
+      chunk.mono_ns = Now(CLOCK_MONOTONIC);
+      chunk.ticks = Ticks();
+      WriteChunk(fd, chunk, buffer->words + buffer->flushed);
+    }
+    buffer->flushed = used;
+    buffer->flushed_key = published >> 16;
+    errno = saved_errno;
   }
-  const int saved_errno = errno;
-  const int fd = LogFd(try_only);
-  if (fd < 0 && !reset) return;  // Keep them for a later flush.
-  if (fd >= 0) {
-    RawChunk chunk;
-    chunk.tid = buffer->tid;
-    chunk.buffer = buffer->index;
-    chunk.records = used - buffer->flushed;
-    chunk.mono_ns = Now(CLOCK_MONOTONIC);
-    chunk.ticks = Ticks();
-    WriteChunk(fd, chunk, buffer->records + buffer->flushed);
-  }
-  buffer->flushed = used;
-  if (reset) buffer->used.store(buffer->flushed = 0, std::memory_order_relaxed);
-  errno = saved_errno;
+  if (reset) ResetBuffer(buffer);
 }
 
 // Copies /proc/self/maps next to the log, so that call sites can be named
@@ -424,19 +438,17 @@ inline std::uint64_t Tombstone(std::uint64_t key) { return RawId(key, 0); }
 
 inline std::uintptr_t Address(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
 
-// Appends one event (its record, a kSize for a realloc, a kSite with sites)
-// and publishes it to exit and signal flushes; flushes a full buffer.
-inline void Append(ThreadBuffer* buffer, std::uint64_t head, std::uint64_t value, const void* site,
-                   const std::uint64_t* size = nullptr) {
-  const std::uint32_t used = buffer->used.load(std::memory_order_relaxed);
-  RawRecord* r = buffer->records + used;
-  *r++ = RawRecord{head, value};
-  const std::uint64_t key_bits = head & ~std::uint64_t{0xffff};
-  if (size != nullptr) *r++ = RawRecord{key_bits | RawRecord::Head(0, RawKind::kSize), *size};
-  if (g_sites) *r++ = RawRecord{key_bits | RawRecord::Head(0, RawKind::kSite), Address(site)};
-  const std::uint32_t now_used = std::uint32_t(r - buffer->records);
-  buffer->used.store(now_used, std::memory_order_release);
-  if (now_used >= g_flush_at) FlushOwn(buffer);
+// Appends an event (raw_log.h), publishes it to exit and signal flushes,
+// and flushes a full buffer.
+__attribute__((always_inline)) inline void Append(ThreadBuffer* buffer, RawEvent e,
+                                                  const void* site) {
+  e.site = Address(site);
+  std::uint64_t* end =
+      EncodeRawEvent(buffer->words + buffer->used, buffer->written_key, e, g_sites);
+  buffer->used = std::uint32_t(end - buffer->words);
+  buffer->written_key = e.key;
+  buffer->published.store(e.key << 16 | buffer->used, std::memory_order_release);
+  if (buffer->used >= g_flush_at) FlushOwn(buffer);
 }
 
 // log2(alignment) + 1, rounding up as glibc does; 0 for "the default".
@@ -457,8 +469,13 @@ void RecordAlloc(void* p, std::size_t size, Flavour flavour, std::uint8_t align_
     const std::uint64_t key =
         NextKey(buffer, slot != nullptr ? KeyOf(slot->load(std::memory_order_relaxed)) : 0);
     if (slot != nullptr) slot->store(RawId(key, buffer->index), std::memory_order_relaxed);
-    Append(buffer, RawRecord::Head(key, RawKind::kAlloc, std::uint8_t(flavour), false, align_code),
-           size, site);
+    Append(buffer,
+           {.kind = RawKind::kAlloc,
+            .key = key,
+            .size = size,
+            .flavour = std::uint8_t(flavour),
+            .align_code = align_code},
+           site);
   }
   t_busy = false;
 }
@@ -473,7 +490,7 @@ void RecordFree(void* p, const void* site) {
   if (IsLive(id) && (buffer = MyBuffer()) != nullptr) {
     const std::uint64_t key = NextKey(buffer, KeyOf(id));
     slot->store(Tombstone(key), std::memory_order_relaxed);
-    Append(buffer, RawRecord::Head(key, RawKind::kFree), id, site);
+    Append(buffer, {.kind = RawKind::kFree, .key = key, .block = id}, site);
   }
   t_busy = false;
 }
@@ -485,7 +502,8 @@ void RecordUsableSize(void* p, const void* site) {
   const std::uint64_t id = slot != nullptr ? slot->load(std::memory_order_relaxed) : 0;
   ThreadBuffer* buffer;
   if (IsLive(id) && (buffer = MyBuffer()) != nullptr) {
-    Append(buffer, RawRecord::Head(NextKey(buffer, KeyOf(id)), RawKind::kUsableSize), id, site);
+    Append(buffer, {.kind = RawKind::kUsableSize, .key = NextKey(buffer, KeyOf(id)), .block = id},
+           site);
   }
   t_busy = false;
 }
@@ -577,7 +595,7 @@ void AfterForkChild() {
   g_init_ticks = Ticks();
   g_fd_lock.Unlock();
   for (ThreadBuffer* b = g_buffers; b != nullptr; b = b->next) {
-    b->used.store(b->flushed = 0, std::memory_order_relaxed);
+    ResetBuffer(b);
     b->owned.store(b == t_buffer, std::memory_order_relaxed);
     b->lock.Unlock();
   }
@@ -700,7 +718,7 @@ void* Resize(void* p, size_t size, const void* site, void* (*call)(void*, size_t
   if (q == nullptr && size != 0) {
     if (known) slot->store(id, std::memory_order_relaxed);  // Failed: unchanged.
   } else if (q == nullptr) {
-    if (known) Append(buffer, RawRecord::Head(key, RawKind::kFree), id, site);  // glibc: 0 frees.
+    if (known) Append(buffer, {.kind = RawKind::kFree, .key = key, .block = id}, site);  // Freed.
   } else {
     std::atomic<std::uint64_t>* new_slot =
         q == p && slot != nullptr ? slot : g_map.Slot(Address(q), /*create=*/true);
@@ -709,12 +727,14 @@ void* Resize(void* p, size_t size, const void* site, void* (*call)(void*, size_t
     }
     if (new_slot != nullptr) new_slot->store(RawId(key, buffer->index), std::memory_order_relaxed);
     if (known) {
-      const std::uint64_t new_size = size;
-      Append(buffer, RawRecord::Head(key, RawKind::kRealloc, 0, /*moved=*/q != p), id, site,
-             &new_size);
+      Append(buffer,
+             {.kind = RawKind::kRealloc, .key = key, .size = size, .block = id, .moved = q != p},
+             site);
     } else {
       // A block from before recording (or a fork parent's): it starts here.
-      Append(buffer, RawRecord::Head(key, RawKind::kAlloc, std::uint8_t(kRealloc)), size, site);
+      Append(buffer,
+             {.kind = RawKind::kAlloc, .key = key, .size = size, .flavour = std::uint8_t(kRealloc)},
+             site);
     }
   }
   t_busy = false;

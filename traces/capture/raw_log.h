@@ -2,9 +2,9 @@
 // a trace (see traces/capture/DESIGN.md). One file per process image,
 // `raw.<pid>.<init_ns>.log` in $WORKBENCH_RECORD_DIR: a RawLogHeader, the
 // image's executable path and command line, then chunks in the order
-// threads flushed them. A chunk is a RawChunk and the RawRecords of one
-// thread's buffer, in the order that thread made them; the converter merges
-// the threads by order key. Plain structs in native byte order: the log
+// threads flushed them. A chunk is a RawChunk and the words of one thread's
+// buffer, in the order that thread made them; the converter merges the
+// threads by order key. Plain structs in native byte order: the log
 // never leaves the machine that wrote it.
 #ifndef TRACES_CAPTURE_RAW_LOG_H_
 #define TRACES_CAPTURE_RAW_LOG_H_
@@ -58,46 +58,98 @@ constexpr std::uint32_t BufferOf(std::uint64_t raw_id) {
   return std::uint32_t(raw_id & ((1u << kBufferBits) - 1));
 }
 
+// The records are 64-bit words: a kind (bits 3..0), a key delta (15..4:
+// the event's key minus the previous event's in the chunk) and a payload
+// (63..16). An event is one word of a main kind, in the common case, with
+// continuation words for what does not fit: kKey before it, the others
+// after it.
 enum class RawKind : std::uint8_t {
-  kAlloc = 0,       // value: size. Its raw id is RawId(key, buffer).
-  kFree = 1,        // value: the block's raw id.
-  kRealloc = 2,     // value: the old raw id; a kSize follows. New raw id: RawId(key, buffer).
-  kUsableSize = 3,  // value: the block's raw id (malloc_usable_size: information only).
-  kSize = 4,        // Continues the record before it: value is its size.
-  kSite = 5,        // Continues the event before it: value is its call site.
+  // Main kinds. kAlloc: flavour (payload bits 3..0) and size (47..4). Its
+  // raw id is RawId(key, buffer).
+  kAlloc = 0,
+  // kFree, kRealloc, kUsableSize (malloc_usable_size: information only):
+  // a reference to the block's raw id: its buffer (15..0) and its age, key
+  // minus the block's key (46..16; 0: a kBlockKey follows). kRealloc: moved
+  // (47) and always a kSize; the block's new raw id is RawId(key, buffer).
+  kFree = 1,
+  kRealloc = 2,
+  kUsableSize = 3,
+  // Continuations.
+  kKey = 4,       // The next event's key is this payload plus its delta.
+  kSize = 5,      // The event's size (a realloc's, or one of 2^44 bytes or more).
+  kAlign = 6,     // The event's alignment code: log2(alignment) + 1.
+  kBlockKey = 7,  // The key of the block's raw id.
+  kSite = 8,      // The event's call site.
 };
 
-// 16 bytes. `head` packs the key (bits 63..16), the kind (15..12), the
-// flavour (11..8), `moved` (7) and the alignment code (6..0: 0 for the
-// flavour's default, else log2(alignment) + 1).
-struct RawRecord {
-  std::uint64_t head;
-  std::uint64_t value;
+inline constexpr int kDeltaBits = 12;
+inline constexpr std::uint64_t kMaxDelta = (std::uint64_t{1} << kDeltaBits) - 1;
+inline constexpr int kSizeBits = 44;  // In a kAlloc word.
+inline constexpr int kAgeBits = 31;   // In a block reference.
+inline constexpr int kMaxEventWords = 6;
 
-  static constexpr std::uint64_t Head(std::uint64_t key, RawKind kind, std::uint8_t flavour = 0,
-                                      bool moved = false, std::uint8_t align_code = 0) {
-    return key << 16 | std::uint64_t(kind) << 12 | std::uint64_t(flavour & 15) << 8 |
-           std::uint64_t(moved) << 7 | (align_code & 127);
+constexpr std::uint64_t RawWord(RawKind kind, std::uint64_t delta, std::uint64_t payload) {
+  return payload << 16 | delta << 4 | std::uint64_t(kind);
+}
+constexpr RawKind WordKind(std::uint64_t word) { return RawKind(word & 15); }
+constexpr std::uint64_t WordDelta(std::uint64_t word) { return (word >> 4) & kMaxDelta; }
+constexpr std::uint64_t WordPayload(std::uint64_t word) { return word >> 16; }
+
+// One event, as the recorder sees it.
+struct RawEvent {
+  RawKind kind = RawKind::kAlloc;
+  std::uint64_t key = 0;
+  std::uint64_t size = 0;   // kAlloc, kRealloc.
+  std::uint64_t block = 0;  // kFree, kRealloc, kUsableSize: the block's raw id.
+  std::uint64_t site = 0;
+  std::uint8_t flavour = 0;
+  std::uint8_t align_code = 0;
+  bool moved = false;
+};
+
+// Encodes `e` at `w` (room for kMaxEventWords), its delta counted from
+// `last_key` (the chunk's base key or the previous event's key), with its
+// site if `sites`; returns the end. Inlined into each hook, where the kind
+// is known: a plain malloc or free is one word, and the branches go one
+// way (delta, size and age in range).
+__attribute__((always_inline)) inline std::uint64_t* EncodeRawEvent(std::uint64_t* w,
+                                                                    std::uint64_t last_key,
+                                                                    const RawEvent& e, bool sites) {
+  std::uint64_t delta = e.key - last_key;
+  if (delta > kMaxDelta) [[unlikely]] {
+    *w++ = RawWord(RawKind::kKey, 0, e.key);
+    delta = 0;
   }
-  constexpr std::uint64_t key() const { return head >> 16; }
-  constexpr RawKind kind() const { return RawKind((head >> 12) & 15); }
-  constexpr std::uint8_t flavour() const { return (head >> 8) & 15; }
-  constexpr bool moved() const { return (head >> 7) & 1; }
-  constexpr std::uint8_t align_code() const { return head & 127; }
-};
-static_assert(sizeof(RawRecord) == 16);
+  bool big = false, old = false;
+  if (e.kind == RawKind::kAlloc) {
+    big = e.size >> kSizeBits != 0;
+    *w++ = RawWord(e.kind, delta, (big ? 0 : e.size) << 4 | e.flavour);
+  } else {
+    const std::uint64_t age = e.key - KeyOf(e.block);
+    old = age >> kAgeBits != 0;
+    *w++ = RawWord(e.kind, delta,
+                   std::uint64_t(e.moved) << 47 | (old ? 0 : age) << 16 | BufferOf(e.block));
+  }
+  if (old) [[unlikely]]
+    *w++ = RawWord(RawKind::kBlockKey, 0, KeyOf(e.block));
+  if (big || e.kind == RawKind::kRealloc) *w++ = RawWord(RawKind::kSize, 0, e.size);
+  if (e.align_code != 0) *w++ = RawWord(RawKind::kAlign, 0, e.align_code);
+  if (sites) *w++ = RawWord(RawKind::kSite, 0, e.site);
+  return w;
+}
 
-// Written before each flush of a thread's buffer; `records` follow.
+// Written before each flush of a thread's buffer; `words` follow.
 struct RawChunk {
   std::uint32_t tid = 0;     // Kernel thread id of the buffer's owner.
   std::uint32_t buffer = 0;  // The low bits of the raw ids it made.
-  std::uint32_t records = 0;
+  std::uint32_t words = 0;
   std::uint32_t reserved = 0;
+  std::uint64_t base_key = 0;  // Its first delta counts from here.
   // A clock calibration point: CLOCK_MONOTONIC and the record clock together.
   std::uint64_t mono_ns = 0;
   std::uint64_t ticks = 0;
 };
-static_assert(sizeof(RawChunk) == 32);
+static_assert(sizeof(RawChunk) == 40);
 
 }  // namespace capture
 

@@ -18,21 +18,31 @@ using replay_test::ReadTrace;
 using replay_test::TempPath;
 using replay_test::WriteFile;
 
-RawRecord Rec(std::uint64_t key, RawKind kind, std::uint64_t value, bool moved = false) {
-  return RawRecord{RawRecord::Head(key, kind, 0, moved), value};
+RawEvent Alloc(std::uint64_t key, std::uint64_t size) {
+  return RawEvent{.kind = RawKind::kAlloc, .key = key, .size = size};
 }
 
-// One flush of a thread's buffer: its records, and the clock at the flush.
+RawEvent Free(std::uint64_t key, std::uint64_t block) {
+  return RawEvent{.kind = RawKind::kFree, .key = key, .block = block};
+}
+
+RawEvent Realloc(std::uint64_t key, std::uint64_t block, std::uint64_t size, bool moved) {
+  return RawEvent{
+      .kind = RawKind::kRealloc, .key = key, .size = size, .block = block, .moved = moved};
+}
+
+// One flush of a thread's buffer: its events, and the clock at the flush.
 struct Chunk {
   std::uint32_t tid, buffer;
-  std::vector<RawRecord> records;
+  std::vector<RawEvent> events;
   std::uint64_t mono_ns = 1000, ticks = 1000;
-  std::uint32_t claimed = 0;  // Records the header claims, if not all of them (torn).
+  std::uint32_t missing_words = 0;  // Torn: words the header claims that are not there.
+  bool sites = false;
 };
 
-// A log of pid 100 ("/bin/demo demo -x") holding `chunks` in file order.
-// Key k is at 1000 + 16k ticks; with a chunk's clock of (2000 ns, 3000
-// ticks), ticks are half a ns and key k is at 8k ns.
+// A log of pid 100 ("/bin/demo demo -x") holding `chunks` in file order,
+// encoded as librecord does. Key k is at 1000 + 16k ticks; with a chunk's
+// clock of (2000 ns, 3000 ticks), ticks are half a ns and key k is at 8k ns.
 std::string WriteLog(const std::string& dir, const std::vector<Chunk>& chunks) {
   std::filesystem::create_directories(dir);
   RawLogHeader header;
@@ -50,15 +60,22 @@ std::string WriteLog(const std::string& dir, const std::vector<Chunk>& chunks) {
   std::string bytes(reinterpret_cast<const char*>(&header), sizeof(header));
   bytes += exe + cmdline;
   for (const Chunk& c : chunks) {
+    std::vector<std::uint64_t> words(c.events.size() * kMaxEventWords);
+    std::uint64_t* end = words.data();
+    std::uint64_t last_key = 0;
+    for (const RawEvent& e : c.events) {
+      end = EncodeRawEvent(end, last_key, e, c.sites);
+      last_key = e.key;
+    }
+    words.resize(end - words.data());
     RawChunk raw;
     raw.tid = c.tid;
     raw.buffer = c.buffer;
-    raw.records = c.claimed != 0 ? c.claimed : c.records.size();
+    raw.words = words.size() + c.missing_words;
     raw.mono_ns = c.mono_ns;
     raw.ticks = c.ticks;
     bytes.append(reinterpret_cast<const char*>(&raw), sizeof(raw));
-    bytes.append(reinterpret_cast<const char*>(c.records.data()),
-                 c.records.size() * sizeof(RawRecord));
+    bytes.append(reinterpret_cast<const char*>(words.data()), words.size() * sizeof(words[0]));
   }
   const std::string path = dir + "/raw.100.1000.log";
   WriteFile(path, bytes);
@@ -76,30 +93,27 @@ absl::StatusOr<TraceSummary> ConvertOnly(const std::string& dir, const std::stri
 TEST(ConvertTest, MergesThreadsByKeyAndRepairsUnknownBlocks) {
   const std::string dir = TempPath("merge");
   // Thread 101 (buffer 2) flushed first although thread 100 allocated first.
-  const std::uint64_t first = RawId(1, 1), unknown = RawId(9, 3), made = RawId(4, 2);
-  WriteLog(
-      dir,
-      {
-          {101,
-           2,
-           {
-               Rec(3, RawKind::kFree, first),                       // Cross-thread free.
-               Rec(4, RawKind::kRealloc, unknown, /*moved=*/true),  // Of an unknown block.
-               Rec(4, RawKind::kSize, 48), Rec(5, RawKind::kUsableSize, made),  // Information only.
-           }},
-          {100,
-           1,
-           {
-               Rec(1, RawKind::kAlloc, 32),
-               Rec(2, RawKind::kFree, RawId(77, 3)),  // Free of an unknown block.
-               Rec(6, RawKind::kRealloc, made),       // In place.
-               Rec(6, RawKind::kSize, 64),
-               Rec(7, RawKind::kFree, RawId(6, 1)),
-           },
-           /*mono_ns=*/2000,
-           /*ticks=*/3000},
-          {100, 1, {Rec(8, RawKind::kAlloc, 1)}, 2000, 3000, /*claimed=*/2},  // Torn.
-      });
+  const std::uint64_t first = RawId(1, 1), unknown = RawId(2, 3), made = RawId(4, 2);
+  WriteLog(dir, {
+                    {101,
+                     2,
+                     {
+                         Free(3, first),                           // Cross-thread free.
+                         Realloc(4, unknown, 48, /*moved=*/true),  // Of an unknown block.
+                         {.kind = RawKind::kUsableSize, .key = 5, .block = made},  // Information.
+                     }},
+                    {100,
+                     1,
+                     {
+                         Alloc(1, 32),
+                         Free(2, RawId(1, 3)),  // Free of an unknown block.
+                         Realloc(6, made, 64, /*moved=*/false),
+                         Free(7, RawId(6, 1)),
+                     },
+                     /*mono_ns=*/2000,
+                     /*ticks=*/3000},
+                    {100, 1, {Alloc(8, 1)}, 2000, 3000, /*missing_words=*/1},  // Torn.
+                });
   absl::StatusOr<std::vector<RawLogInfo>> logs = ListRawLogs(dir);
   ASSERT_TRUE(logs.ok()) << logs.status();
   ASSERT_EQ(logs->size(), 1u);
@@ -154,14 +168,13 @@ TEST(ConvertTest, MergesThreadsByKeyAndRepairsUnknownBlocks) {
 TEST(ConvertTest, EqualKeysGoByBufferAndMovedReallocsGetNewIds) {
   const std::string dir = TempPath("ties");
   WriteLog(dir, {
-                    {201, 2, {Rec(5, RawKind::kAlloc, 20)}},
+                    {201, 2, {Alloc(5, 20)}},
                     {200,
                      1,
                      {
-                         Rec(5, RawKind::kAlloc, 10),
-                         Rec(6, RawKind::kRealloc, RawId(5, 2), /*moved=*/true),
-                         Rec(6, RawKind::kSize, 30),
-                         Rec(7, RawKind::kFree, RawId(6, 1)),
+                         Alloc(5, 10),
+                         Realloc(6, RawId(5, 2), 30, /*moved=*/true),
+                         Free(7, RawId(6, 1)),
                      }},
                 });
   const std::string out = TempPath("ties.trace");
@@ -180,35 +193,58 @@ TEST(ConvertTest, EqualKeysGoByBufferAndMovedReallocsGetNewIds) {
   EXPECT_EQ(summary->peak_live_bytes, 40u);
 }
 
-TEST(ConvertTest, SitesFollowTheirEvents) {
-  const std::string dir = TempPath("sites");
-  WriteLog(dir, {{100,
-                  1,
-                  {
-                      Rec(1, RawKind::kAlloc, 10),
-                      Rec(1, RawKind::kSite, 0x1234),
-                      Rec(2, RawKind::kRealloc, RawId(1, 1)),
-                      Rec(2, RawKind::kSize, 20),
-                      Rec(2, RawKind::kSite, 0x5678),
-                      Rec(3, RawKind::kFree, RawId(2, 1)),
-                      Rec(3, RawKind::kSite, 0x1234),
-                  }}});
-  const std::string out = TempPath("sites.trace");
-  ASSERT_TRUE(ConvertOnly(dir, out, {.sites = true}).ok());
+// What does not fit one word: key jumps, huge sizes, old blocks, alignment
+// and sites, each in its continuation word.
+TEST(ConvertTest, LongEventsAndSitesRoundTrip) {
+  const std::string dir = TempPath("long");
+  const std::uint64_t far = std::uint64_t{1} << 40;   // Beyond a delta and an age.
+  const std::uint64_t huge = std::uint64_t{1} << 45;  // Beyond a kAlloc word's size.
+  WriteLog(dir,
+           {{100,
+             1,
+             {
+                 {.kind = RawKind::kAlloc,
+                  .key = 1,
+                  .size = 10,
+                  .site = 0x1234,
+                  .flavour = std::uint8_t(replay::Flavour::kMemalign),
+                  .align_code = 7},
+                 {.kind = RawKind::kAlloc, .key = 2, .size = huge, .site = 0x5678},
+                 Realloc(far, RawId(1, 1), 20, /*moved=*/true),
+                 {.kind = RawKind::kFree, .key = far + 1, .block = RawId(2, 1), .site = 0x1234},
+                 Free(far + 2, RawId(far, 1)),
+             },
+             1000,
+             1000,
+             0,
+             /*sites=*/true}});
+  const std::string out = TempPath("long.trace");
+  absl::StatusOr<TraceSummary> summary = ConvertOnly(dir, out, {.sites = true});
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->unknown_blocks, 0u);
   traces::TraceHeader header;
   absl::StatusOr<std::vector<replay::Event>> events = ReadTrace(out, &header);
   ASSERT_TRUE(events.ok()) << events.status();
-  ASSERT_EQ(events->size(), 3u);
+  ASSERT_EQ(events->size(), 5u);
+  EXPECT_EQ((*events)[0].flavour, replay::Flavour::kMemalign);
+  EXPECT_EQ((*events)[0].alignment, 64u);
   EXPECT_EQ((*events)[0].site, 1u);
+  EXPECT_EQ((*events)[1].size, huge);
   EXPECT_EQ((*events)[1].site, 2u);
-  EXPECT_EQ((*events)[1].size, 20u);
-  EXPECT_EQ((*events)[2].site, 1u);
+  EXPECT_EQ((*events)[2].kind, EventKind::kRealloc);
+  EXPECT_EQ((*events)[2].id, 1u);
+  EXPECT_EQ((*events)[2].new_id, 3u);
+  EXPECT_EQ((*events)[2].size, 20u);
+  EXPECT_EQ((*events)[3].kind, EventKind::kFree);
+  EXPECT_EQ((*events)[3].id, 2u);
+  EXPECT_EQ((*events)[3].site, 1u);
+  EXPECT_EQ((*events)[4].id, 3u);
   EXPECT_THAT(header.notes(), testing::Contains("site 1: 0x1234"));
 }
 
 TEST(ConvertTest, AnIdMadeTwiceIsAnError) {
   const std::string dir = TempPath("twice");
-  WriteLog(dir, {{100, 1, {Rec(1, RawKind::kAlloc, 10), Rec(1, RawKind::kAlloc, 10)}}});
+  WriteLog(dir, {{100, 1, {Alloc(1, 10)}}, {100, 1, {Alloc(1, 10)}}});
   absl::StatusOr<TraceSummary> summary = ConvertOnly(dir, TempPath("twice.trace"));
   EXPECT_TRUE(absl::IsInternal(summary.status())) << summary.status();
   EXPECT_THAT(summary.status().message(), testing::HasSubstr("allocated twice"));
