@@ -21,14 +21,20 @@ namespace capture {
 namespace {
 
 // One event of a raw log, with the words that continue it folded in.
+// 48 bytes: a process's events are all in memory at once, to be sorted.
 struct LogEvent {
-  RawEvent raw;
   std::uint64_t order = 0;  // RawId(key, buffer): also the raw id of a block it makes.
+  // The raw id of the block it acts on (kFree, kRealloc, kUsableSize); after
+  // Normalise, the trace id of the block it makes or acts on.
+  std::uint64_t block = 0;
+  std::uint64_t new_block = 0;  // After Normalise: a REALLOC's new trace id.
+  std::uint64_t size = 0;
+  std::uint64_t site = 0;
   std::uint32_t tid = 0;
-  // After Normalise: the trace ids of the block it makes or acts on, and of
-  // a REALLOC's new block.
-  std::uint64_t trace_id = 0;
-  std::uint64_t new_trace_id = 0;
+  RawKind kind = RawKind::kAlloc;
+  std::uint8_t flavour = 0;
+  std::uint8_t align_code = 0;
+  bool moved = false;
 };
 
 // A calibration point: CLOCK_MONOTONIC and the record clock together.
@@ -38,7 +44,7 @@ struct ClockPoint {
 
 // What ReadLog finds after the header: the events in file order, the
 // latest calibration point, and whether the log ended inside a record.
-struct RawEvents {
+struct LogContents {
   std::vector<LogEvent> events;
   ClockPoint last_clock{};
   bool torn = false;
@@ -57,7 +63,7 @@ void AddWords(const RawChunk& chunk, const std::vector<std::uint64_t>& words,
     }
     if (kind > RawKind::kUsableSize) {
       if (events->empty()) continue;
-      RawEvent& e = events->back().raw;
+      LogEvent& e = events->back();
       switch (kind) {
         case RawKind::kSize:
           e.size = payload;
@@ -80,15 +86,14 @@ void AddWords(const RawChunk& chunk, const std::vector<std::uint64_t>& words,
     LogEvent& e = events->emplace_back();
     e.order = RawId(key, chunk.buffer);
     e.tid = chunk.tid;
-    e.raw.kind = kind;
-    e.raw.key = key;
+    e.kind = kind;
     if (kind == RawKind::kAlloc) {
-      e.raw.size = payload >> 4;
-      e.raw.flavour = std::uint8_t(payload & 15);
+      e.size = payload >> 4;
+      e.flavour = std::uint8_t(payload & 15);
     } else {
       const std::uint64_t age = (payload >> 16) & ((std::uint64_t{1} << kAgeBits) - 1);
-      e.raw.block = RawId(key - age, std::uint32_t(payload & 0xffff));
-      e.raw.moved = (payload >> 47) & 1;
+      e.block = RawId(key - age, std::uint32_t(payload & 0xffff));
+      e.moved = (payload >> 47) & 1;
     }
   }
 }
@@ -96,7 +101,7 @@ void AddWords(const RawChunk& chunk, const std::vector<std::uint64_t>& words,
 // Reads a raw log's header, executable and command line into *info and,
 // if `out` is not null, its events (a torn last chunk is cut short and
 // out->torn set).
-absl::Status ReadLog(const std::string& path, RawLogInfo* info, RawEvents* out) {
+absl::Status ReadLog(const std::string& path, RawLogInfo* info, LogContents* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   in.seekg(0, std::ios::end);
@@ -230,35 +235,36 @@ absl::Status Normalise(const std::string& path, std::vector<LogEvent>& events, T
   absl::flat_hash_map<std::uint64_t, Block> live;  // By raw id.
   std::uint64_t live_bytes = 0, next_id = 1;
   for (LogEvent& e : events) {
-    RawEvent& r = e.raw;
-    if (r.kind == RawKind::kUsableSize) {
+    if (e.kind == RawKind::kUsableSize) {
       ++totals->usable_size_calls;
       continue;
     }
-    if (r.kind != RawKind::kAlloc) {
-      auto it = live.find(r.block);
+    std::uint64_t trace_id = 0;
+    if (e.kind != RawKind::kAlloc) {
+      auto it = live.find(e.block);
       if (it == live.end()) {
         ++totals->unknown_blocks;
-        if (r.kind == RawKind::kFree) {
-          r.kind = RawKind::kUsableSize;
+        if (e.kind == RawKind::kFree) {
+          e.kind = RawKind::kUsableSize;
           continue;
         }
-        r.kind = RawKind::kAlloc;
-        r.flavour = static_cast<std::uint8_t>(replay::Flavour::kRealloc);
+        e.kind = RawKind::kAlloc;
+        e.flavour = static_cast<std::uint8_t>(replay::Flavour::kRealloc);
       } else {
-        e.trace_id = it->second.trace_id;
+        trace_id = it->second.trace_id;
         live_bytes -= it->second.size;
         live.erase(it);
       }
     }
-    if (r.kind == RawKind::kFree) continue;
-    e.new_trace_id = r.kind == RawKind::kRealloc && !r.moved ? e.trace_id : next_id++;
-    if (r.kind == RawKind::kAlloc) e.trace_id = e.new_trace_id;
-    if (!live.try_emplace(e.order, Block{e.new_trace_id, r.size}).second) {
+    e.block = trace_id;
+    if (e.kind == RawKind::kFree) continue;
+    e.new_block = e.kind == RawKind::kRealloc && !e.moved ? trace_id : next_id++;
+    if (e.kind == RawKind::kAlloc) e.block = e.new_block;
+    if (!live.try_emplace(e.order, Block{e.new_block, e.size}).second) {
       return absl::InternalError(
           absl::StrCat(path, ": raw id ", e.order, " allocated twice (a librecord bug)"));
     }
-    live_bytes += r.size;
+    live_bytes += e.size;
     totals->peak_live_bytes = std::max(totals->peak_live_bytes, live_bytes);
   }
   return absl::OkStatus();
@@ -266,23 +272,22 @@ absl::Status Normalise(const std::string& path, std::vector<LogEvent>& events, T
 
 // A normalised event as the trace has it.
 replay::Event ToEvent(const LogEvent& l) {
-  const RawEvent& r = l.raw;
   replay::Event e;
-  e.id = l.trace_id;
-  switch (r.kind) {
+  e.id = l.block;
+  switch (l.kind) {
     case RawKind::kAlloc:
       e.kind = replay::EventKind::kAlloc;
-      e.size = r.size;
-      e.flavour = static_cast<replay::Flavour>(r.flavour);
-      e.alignment = r.align_code == 0 ? 0 : std::uint64_t{1} << (r.align_code - 1);
+      e.size = l.size;
+      e.flavour = static_cast<replay::Flavour>(l.flavour);
+      e.alignment = l.align_code == 0 ? 0 : std::uint64_t{1} << (l.align_code - 1);
       break;
     case RawKind::kFree:
       e.kind = replay::EventKind::kFree;
       break;
     default:
       e.kind = replay::EventKind::kRealloc;
-      e.size = r.size;
-      e.new_id = l.new_trace_id;
+      e.size = l.size;
+      e.new_id = l.new_block;
       break;
   }
   return e;
@@ -313,7 +318,7 @@ absl::StatusOr<std::vector<RawLogInfo>> ListRawLogs(const std::string& dir) {
 absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::string& out_path,
                                            const ConvertOptions& options) {
   RawLogInfo info;
-  RawEvents raw;
+  LogContents raw;
   if (absl::Status s = ReadLog(log.path, &info, &raw); !s.ok()) return s;
   std::vector<LogEvent>& events = raw.events;
   // Each thread's chunks are in order and threads interleave; sorting by
@@ -367,7 +372,7 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
   summary.peak_live_bytes = totals.peak_live_bytes;
   if (options.sites) {
     for (const LogEvent& e : events) {
-      const std::uint64_t site = e.raw.site;
+      const std::uint64_t site = e.site;
       if (site != 0 && site_index.try_emplace(site, site_addresses.size() + 1).second) {
         site_addresses.push_back(site);
       }
@@ -391,15 +396,15 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
   if (!writer.ok()) return writer.status();
   std::uint32_t last_tid = 0, last_thread = 0;
   for (const LogEvent& l : events) {
-    if (l.raw.kind == RawKind::kUsableSize) continue;
+    if (l.kind == RawKind::kUsableSize) continue;
     replay::Event e = ToEvent(l);
     if (l.tid != last_tid) {
       last_tid = l.tid;
       last_thread = ThreadOf(l.tid);
     }
     e.thread = last_thread;
-    e.time_ns = clock.Ns(l.raw.key);
-    if (options.sites && l.raw.site != 0) e.site = site_index.find(l.raw.site)->second;
+    e.time_ns = clock.Ns(KeyOf(l.order));
+    if (options.sites && l.site != 0) e.site = site_index.find(l.site)->second;
     if (absl::Status s = (*writer)->Write(e); !s.ok()) return s;
     ++summary.events;
     summary.allocs += e.kind == replay::EventKind::kAlloc;

@@ -510,7 +510,7 @@ void RecordUsableSize(void* p, const void* site) {
 
 // Finds the real functions. False while that is under way (in this thread,
 // whose dlsym is allocating, or another): the caller uses the boot buffer.
-bool Init() {
+__attribute__((noinline)) bool InitSlow() {
   int state = g_state.load(std::memory_order_acquire);
   if (state == 2) return true;
   if (state == 1 || !g_state.compare_exchange_strong(state, 1)) {
@@ -561,6 +561,8 @@ bool Init() {
   g_state.store(2, std::memory_order_release);
   return true;
 }
+
+inline bool Init() { return g_state.load(std::memory_order_acquire) == 2 || InitSlow(); }
 
 // True when the hook should record (and the real functions are known).
 inline bool ShouldRecord() { return g_recording && !t_busy; }
