@@ -36,12 +36,12 @@ class SpinLock {
 
 class IdMap {
  public:
-  // Address bits [47:36] pick a middle node, [35:20] a leaf, [19:4] a slot:
-  // a leaf covers 1 MiB of address space with 512 KiB of ids (of which only
-  // the pages under live blocks are ever touched).
+  // Address bits [47:36] pick a middle node, [35:22] a leaf, [21:4] a slot:
+  // a leaf covers 4 MiB of address space with 2 MiB of ids, one huge page
+  // where the leaf is dense (see Slot).
   static constexpr int kTopBits = 12;
-  static constexpr int kMidBits = 16;
-  static constexpr int kLeafBits = 16;
+  static constexpr int kMidBits = 14;
+  static constexpr int kLeafBits = 18;
   static constexpr int kGranuleBits = 4;
   static constexpr int kAddressBits = kGranuleBits + kLeafBits + kMidBits + kTopBits;
 
@@ -52,14 +52,17 @@ class IdMap {
   // is out of range, or its nodes do not exist (and not `create`) or cannot
   // be made. A slot is only ever used by the thread that owns the block at
   // its address, so callers load and store it, with no read-modify-write.
-  std::atomic<std::uint64_t>* Slot(std::uintptr_t address, bool create) {
+  // A leaf made for a `dense` address (a small block: its neighbours are
+  // blocks too) asks for a huge page: a large live set's ids then cost few
+  // TLB misses. Other leaves (isolated large blocks) touch 4 KiB pages only.
+  std::atomic<std::uint64_t>* Slot(std::uintptr_t address, bool create, bool dense = false) {
     if ((address >> kAddressBits) != 0) return nullptr;
     Mid* mid =
         top_[address >> (kGranuleBits + kLeafBits + kMidBits)].load(std::memory_order_acquire);
     Leaf* leaf =
         mid == nullptr ? nullptr : mid->leaves[MidIndex(address)].load(std::memory_order_acquire);
     if (leaf != nullptr) return &leaf->ids[(address >> kGranuleBits) & ((1 << kLeafBits) - 1)];
-    return create ? CreateSlot(address) : nullptr;
+    return create ? CreateSlot(address, dense) : nullptr;
   }
   // Slots holding a non-zero word: walks every leaf (for tests).
   std::size_t Size();
@@ -79,7 +82,7 @@ class IdMap {
     return (address >> (kGranuleBits + kLeafBits)) & ((1 << kMidBits) - 1);
   }
   // The slow path of Slot: makes the missing nodes.
-  std::atomic<std::uint64_t>* CreateSlot(std::uintptr_t address);
+  std::atomic<std::uint64_t>* CreateSlot(std::uintptr_t address, bool dense);
 
   std::atomic<Mid*> top_[1 << kTopBits] = {};
 };

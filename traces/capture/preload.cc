@@ -434,6 +434,10 @@ inline std::uint64_t RaiseKey(ThreadBuffer* buffer, std::uint64_t after) {
 }
 
 inline bool IsLive(std::uint64_t slot) { return BufferOf(slot) != 0; }
+
+// Blocks below this come from the allocator's heaps, among other blocks
+// (larger ones may be mmap'd alone): their map leaves are dense (IdMap::Slot).
+constexpr std::size_t kSmallBlock = 64 << 10;
 inline std::uint64_t Tombstone(std::uint64_t key) { return RawId(key, 0); }
 
 inline std::uintptr_t Address(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
@@ -465,7 +469,8 @@ void RecordAlloc(void* p, std::size_t size, Flavour flavour, std::uint8_t align_
                  const void* site) {
   t_busy = true;
   if (ThreadBuffer* buffer = MyBuffer(); buffer != nullptr) {
-    std::atomic<std::uint64_t>* slot = g_map.Slot(Address(p), /*create=*/true);
+    std::atomic<std::uint64_t>* slot =
+        g_map.Slot(Address(p), /*create=*/true, /*dense=*/size < kSmallBlock);
     const std::uint64_t key =
         NextKey(buffer, slot != nullptr ? KeyOf(slot->load(std::memory_order_relaxed)) : 0);
     if (slot != nullptr) slot->store(RawId(key, buffer->index), std::memory_order_relaxed);
@@ -723,7 +728,8 @@ void* Resize(void* p, size_t size, const void* site, void* (*call)(void*, size_t
     if (known) Append(buffer, {.kind = RawKind::kFree, .key = key, .block = id}, site);  // Freed.
   } else {
     std::atomic<std::uint64_t>* new_slot =
-        q == p && slot != nullptr ? slot : g_map.Slot(Address(q), /*create=*/true);
+        q == p && slot != nullptr ? slot
+                                  : g_map.Slot(Address(q), /*create=*/true, size < kSmallBlock);
     if (q != p && new_slot != nullptr) {
       key = RaiseKey(buffer, KeyOf(new_slot->load(std::memory_order_relaxed)));
     }

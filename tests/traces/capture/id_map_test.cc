@@ -70,6 +70,24 @@ TEST(IdMapTest, AddressesBeyond48BitsAreRefused) {
   map.Clear();
 }
 
+// A dense leaf (a huge page where the system has them) holds words as any
+// other, beside a sparse one.
+TEST(IdMapTest, DenseLeavesHoldWords) {
+  const std::uintptr_t base = std::uintptr_t{1} << 40;
+  std::atomic<std::uint64_t>* slot = map.Slot(base + 16, /*create=*/true, /*dense=*/true);
+  ASSERT_NE(slot, nullptr);
+  slot->store(5);
+  ASSERT_TRUE(Store(base + (std::uintptr_t{64} << 20), 6));  // Another, sparse leaf.
+  for (std::uintptr_t a = base; a < base + (std::uintptr_t{4} << 20); a += 4096) {
+    ASSERT_TRUE(Store(a + 32, a));
+  }
+  EXPECT_EQ(Load(base + 16), 5u);
+  EXPECT_EQ(Load(base + (std::uintptr_t{64} << 20)), 6u);
+  EXPECT_EQ(Load(base + 4096 + 32), base + 4096);
+  EXPECT_EQ(map.Size(), 2u + 1024u);
+  map.Clear();
+}
+
 // Every thread starts in the same (empty) middle node and neighbouring
 // leaves, so node creation races; no store may be lost.
 TEST(IdMapTest, ThreadsStoreAndLoadTheirOwnAddresses) {
