@@ -101,7 +101,7 @@ std::size_t BootSize(const void* p) {
 
 bool g_recording = false;  // This process image records.
 bool g_follow = false;     // Fork children record too.
-bool g_sites = false;      // Events carry their call site (a kSite record).
+bool g_sites = false;      // Events carry their call site (a kSite word).
 bool g_forked = false;
 // The raw log, opened on the first flush and published (release) only once
 // its header is written.
