@@ -20,11 +20,88 @@
 namespace capture {
 namespace {
 
+// One event of a raw log, with the words that continue it folded in.
+// 48 bytes: a process's events are all in memory at once, to be sorted.
+struct LogEvent {
+  std::uint64_t order = 0;  // RawId(key, buffer): also the raw id of a block it makes.
+  // The raw id of the block it acts on (kFree, kRealloc, kUsableSize); after
+  // Normalise, the trace id of the block it makes or acts on.
+  std::uint64_t block = 0;
+  std::uint64_t new_block = 0;  // After Normalise: a REALLOC's new trace id.
+  std::uint64_t size = 0;
+  std::uint64_t site = 0;
+  std::uint32_t tid = 0;
+  RawKind kind = RawKind::kAlloc;
+  std::uint8_t flavour = 0;
+  std::uint8_t align_code = 0;
+  bool moved = false;
+};
+
+// A calibration point: CLOCK_MONOTONIC and the record clock together.
+struct ClockPoint {
+  std::uint64_t mono_ns, ticks;
+};
+
+// What ReadLog finds after the header: the events in file order, the
+// latest calibration point, and whether the log ended inside a record.
+struct LogContents {
+  std::vector<LogEvent> events;
+  ClockPoint last_clock{};
+  bool torn = false;
+};
+
+// Appends the events of a chunk's words (raw_log.h).
+void AddWords(const RawChunk& chunk, const std::vector<std::uint64_t>& words,
+              std::vector<LogEvent>* events) {
+  std::uint64_t key = chunk.base_key;
+  for (const std::uint64_t word : words) {
+    const std::uint64_t payload = WordPayload(word);
+    const RawKind kind = WordKind(word);
+    if (kind == RawKind::kKey) {
+      key = payload;
+      continue;
+    }
+    if (kind > RawKind::kUsableSize) {
+      if (events->empty()) continue;
+      LogEvent& e = events->back();
+      switch (kind) {
+        case RawKind::kSize:
+          e.size = payload;
+          break;
+        case RawKind::kAlign:
+          e.align_code = std::uint8_t(payload);
+          break;
+        case RawKind::kBlockKey:
+          e.block = RawId(payload, BufferOf(e.block));
+          break;
+        case RawKind::kSite:
+          e.site = payload;
+          break;
+        default:
+          break;  // Unknown: skipped.
+      }
+      continue;
+    }
+    key += WordDelta(word);
+    LogEvent& e = events->emplace_back();
+    e.order = RawId(key, chunk.buffer);
+    e.tid = chunk.tid;
+    e.kind = kind;
+    if (kind == RawKind::kAlloc) {
+      e.size = payload >> 4;
+      e.flavour = std::uint8_t(payload & 15);
+    } else {
+      const std::uint64_t age = (payload >> 16) & ((std::uint64_t{1} << kAgeBits) - 1);
+      e.block = RawId(key - age, std::uint32_t(payload & 0xffff));
+      e.moved = (payload >> 47) & 1;
+    }
+  }
+}
+
 // Reads a raw log's header, executable and command line into *info and,
-// if `records` is not null, its records (a torn last record is dropped and
-// *torn set).
-absl::Status ReadLog(const std::string& path, RawLogInfo* info, std::vector<RawRecord>* records,
-                     bool* torn) {
+// if `out` is not null, its events (a torn last chunk is cut short and
+// out->torn set).
+absl::Status ReadLog(const std::string& path, RawLogInfo* info, LogContents* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   in.seekg(0, std::ios::end);
@@ -38,10 +115,10 @@ absl::Status ReadLog(const std::string& path, RawLogInfo* info, std::vector<RawR
   }
   if (h.magic != kRawLogMagic) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a librecord raw log (expected the magic WRAWLOG1)"));
+        absl::StrCat(path, ": not a librecord raw log (expected the magic WRAWLOG2)"));
   }
-  const std::uint64_t start = sizeof(h) + std::uint64_t{h.exe_bytes} + h.cmdline_bytes;
-  if (file_size < start) {
+  std::uint64_t pos = sizeof(h) + std::uint64_t{h.exe_bytes} + h.cmdline_bytes;
+  if (file_size < pos) {
     return absl::DataLossError(absl::StrCat(path, ": raw log ends inside its command line"));
   }
   info->path = path;
@@ -52,11 +129,29 @@ absl::Status ReadLog(const std::string& path, RawLogInfo* info, std::vector<RawR
   if (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
   info->argv.clear();
   if (!cmdline.empty()) info->argv = absl::StrSplit(cmdline, '\0');
-  if (records == nullptr) return absl::OkStatus();
-  records->resize((file_size - start) / sizeof(RawRecord));
-  *torn = (file_size - start) % sizeof(RawRecord) != 0;
-  if (!in.read(reinterpret_cast<char*>(records->data()), records->size() * sizeof(RawRecord))) {
-    return absl::DataLossError(absl::StrCat(path, ": cannot read the records"));
+  if (out == nullptr) return absl::OkStatus();
+  out->events.reserve((file_size - pos) / sizeof(std::uint64_t));
+  out->last_clock = {h.init_mono_ns, h.init_ticks};
+  std::vector<std::uint64_t> words;
+  while (pos < file_size) {
+    RawChunk chunk;
+    if (file_size - pos < sizeof(chunk)) {
+      out->torn = true;
+      break;
+    }
+    in.read(reinterpret_cast<char*>(&chunk), sizeof(chunk));
+    pos += sizeof(chunk);
+    words.resize(std::min<std::uint64_t>(chunk.words, (file_size - pos) / sizeof(std::uint64_t)));
+    out->torn = words.size() < chunk.words;
+    if (!in.read(reinterpret_cast<char*>(words.data()), words.size() * sizeof(std::uint64_t))) {
+      return absl::DataLossError(absl::StrCat(path, ": cannot read the records"));
+    }
+    pos += words.size() * sizeof(std::uint64_t);
+    if (chunk.ticks > out->last_clock.ticks && chunk.mono_ns >= out->last_clock.mono_ns) {
+      out->last_clock = {chunk.mono_ns, chunk.ticks};
+    }
+    AddWords(chunk, words, &out->events);
+    if (out->torn) break;
   }
   return absl::OkStatus();
 }
@@ -102,53 +197,24 @@ std::string DescribeSite(std::uint64_t address, const std::vector<Mapping>& maps
   return absl::StrCat("0x", absl::Hex(address));
 }
 
-replay::Event ToEvent(const RawRecord& r) {
-  replay::Event e;
-  switch (r.kind) {
-    case RawKind::kAlloc:
-      e.kind = replay::EventKind::kAlloc;
-      e.id = r.id != 0 ? r.id : r.seq;  // Set by Normalise for reallocs made allocs.
-      e.size = r.size;
-      e.flavour = static_cast<replay::Flavour>(r.flavour);
-      e.alignment = r.align_log2 == 0 ? 0 : std::uint64_t{1} << (r.align_log2 - 1);
-      break;
-    case RawKind::kFree:
-      e.kind = replay::EventKind::kFree;
-      e.id = r.id;
-      break;
-    case RawKind::kRealloc:
-    case RawKind::kUsableSize:
-    case RawKind::kClock:
-      e.kind = replay::EventKind::kRealloc;
-      e.id = r.id;
-      e.new_id = r.moved ? r.seq : r.id;
-      e.size = r.size;
-      break;
-  }
-  return e;
-}
-
-// Maps the record clock to ns since the image started: a straight line
-// through the earliest and latest calibration points.
+// Maps order keys to ns since the image started: keys count record-clock
+// ticks from key_base_ticks, and ticks map to ns by a straight line through
+// the earliest and latest calibration points.
 struct TickClock {
+  std::uint64_t key_base_ticks;
   std::uint64_t init_ticks;
   double ns_per_tick;
-  std::uint64_t Ns(std::uint64_t ticks) const {
+  std::uint64_t Ns(std::uint64_t key) const {
+    const std::uint64_t ticks = key_base_ticks + (key << kKeyTickShift);
     return ticks <= init_ticks ? 0 : std::uint64_t(double(ticks - init_ticks) * ns_per_tick);
   }
 };
 
-TickClock Calibrate(const RawLogHeader& header, const std::vector<RawRecord>& records) {
-  std::uint64_t first_ticks = header.init_ticks, first_ns = header.init_mono_ns;
-  std::uint64_t last_ticks = first_ticks, last_ns = first_ns;
-  for (const RawRecord& r : records) {
-    if (r.kind != RawKind::kClock || r.size <= last_ticks || r.ticks < last_ns) continue;
-    last_ticks = r.size;
-    last_ns = r.ticks;
-  }
-  const double rate =
-      last_ticks > first_ticks ? double(last_ns - first_ns) / double(last_ticks - first_ticks) : 0;
-  return TickClock{header.init_ticks, rate};
+TickClock Calibrate(const RawLogHeader& header, const ClockPoint& last) {
+  const double rate = last.ticks > header.init_ticks ? double(last.mono_ns - header.init_mono_ns) /
+                                                           double(last.ticks - header.init_ticks)
+                                                     : 0;
+  return TickClock{header.key_base_ticks, header.init_ticks, rate};
 }
 
 struct Totals {
@@ -157,83 +223,74 @@ struct Totals {
   std::uint64_t peak_live_bytes = 0;
 };
 
-// The sizes of the live blocks by id. Ids are the log's own sequence
-// numbers, so a dense array indexed from the first one holds nearly all of
-// them with few cache misses (a hash table missed on every lookup); ids
-// from elsewhere (a fork parent's) go to a small hash table.
-class LiveSizes {
- public:
-  static constexpr std::uint64_t kDead = ~std::uint64_t{0};
-
-  explicit LiveSizes(const std::vector<RawRecord>& records) {
-    for (const RawRecord& r : records) {
-      if (r.kind == RawKind::kClock) continue;
-      first_ = std::min(first_, r.seq);
-      last_ = std::max(last_, r.seq);
+// Makes the events (in order) a consistent trace, in place: raw ids become
+// trace ids (1, 2, ... in order of allocation; a block keeps its id through
+// an in-place realloc), a free of a block never seen allocated is dropped
+// (made a kUsableSize, which is skipped), a realloc of one becomes its
+// allocation.
+absl::Status Normalise(const std::string& path, std::vector<LogEvent>& events, Totals* totals) {
+  struct Block {
+    std::uint64_t trace_id, size;
+  };
+  absl::flat_hash_map<std::uint64_t, Block> live;  // By raw id.
+  std::uint64_t live_bytes = 0, next_id = 1;
+  for (LogEvent& e : events) {
+    if (e.kind == RawKind::kUsableSize) {
+      ++totals->usable_size_calls;
+      continue;
     }
-    if (first_ <= last_) dense_.assign(last_ - first_ + 1, kDead);
-  }
-
-  // The size of live block `id`, or kDead.
-  std::uint64_t Get(std::uint64_t id) const {
-    if (id >= first_ && id <= last_) return dense_[id - first_];
-    auto it = sparse_.find(id);
-    return it == sparse_.end() ? kDead : it->second;
-  }
-  void Set(std::uint64_t id, std::uint64_t size) {
-    if (id >= first_ && id <= last_) {
-      dense_[id - first_] = size;
-    } else if (size == kDead) {
-      sparse_.erase(id);
-    } else {
-      sparse_[id] = size;
-    }
-  }
-
- private:
-  std::uint64_t first_ = ~std::uint64_t{0};
-  std::uint64_t last_ = 0;
-  std::vector<std::uint64_t> dense_;
-  absl::flat_hash_map<std::uint64_t, std::uint64_t> sparse_;
-};
-
-// Makes the records (in sequence order) a consistent trace, in place: a
-// free of a block never seen allocated becomes a kClock record (skipped),
-// a realloc of one becomes its allocation (kAlloc with that id).
-absl::Status Normalise(const std::string& path, std::vector<RawRecord>& records, Totals* totals) {
-  LiveSizes live(records);
-  std::uint64_t live_bytes = 0;
-  for (RawRecord& r : records) {
-    totals->usable_size_calls += r.kind == RawKind::kUsableSize;
-    if (r.kind == RawKind::kUsableSize || r.kind == RawKind::kClock) continue;
-    std::uint64_t new_id = r.seq;
-    if (r.kind != RawKind::kAlloc) {
-      const std::uint64_t old_size = live.Get(r.id);
-      if (old_size == LiveSizes::kDead) {
+    std::uint64_t trace_id = 0;
+    if (e.kind != RawKind::kAlloc) {
+      auto it = live.find(e.block);
+      if (it == live.end()) {
         ++totals->unknown_blocks;
-        if (r.kind == RawKind::kFree) {
-          r.kind = RawKind::kClock;
+        if (e.kind == RawKind::kFree) {
+          e.kind = RawKind::kUsableSize;
           continue;
         }
-        r.id = r.moved ? r.seq : r.id;
-        r.kind = RawKind::kAlloc;
-        r.flavour = static_cast<std::uint8_t>(replay::Flavour::kRealloc);
+        e.kind = RawKind::kAlloc;
+        e.flavour = static_cast<std::uint8_t>(replay::Flavour::kRealloc);
       } else {
-        live_bytes -= old_size;
-        live.Set(r.id, LiveSizes::kDead);
+        trace_id = it->second.trace_id;
+        live_bytes -= it->second.size;
+        live.erase(it);
       }
-      if (r.kind == RawKind::kFree) continue;
-      new_id = r.kind == RawKind::kAlloc ? r.id : (r.moved ? r.seq : r.id);
     }
-    if (live.Get(new_id) != LiveSizes::kDead || r.size == LiveSizes::kDead) {
-      return absl::InternalError(absl::StrCat(path, ": record ", r.seq, ": id ", new_id,
-                                              " allocated twice (a librecord bug)"));
+    e.block = trace_id;
+    if (e.kind == RawKind::kFree) continue;
+    e.new_block = e.kind == RawKind::kRealloc && !e.moved ? trace_id : next_id++;
+    if (e.kind == RawKind::kAlloc) e.block = e.new_block;
+    if (!live.try_emplace(e.order, Block{e.new_block, e.size}).second) {
+      return absl::InternalError(
+          absl::StrCat(path, ": raw id ", e.order, " allocated twice (a librecord bug)"));
     }
-    live.Set(new_id, r.size);
-    live_bytes += r.size;
+    live_bytes += e.size;
     totals->peak_live_bytes = std::max(totals->peak_live_bytes, live_bytes);
   }
   return absl::OkStatus();
+}
+
+// A normalised event as the trace has it.
+replay::Event ToEvent(const LogEvent& l) {
+  replay::Event e;
+  e.id = l.block;
+  switch (l.kind) {
+    case RawKind::kAlloc:
+      e.kind = replay::EventKind::kAlloc;
+      e.size = l.size;
+      e.flavour = static_cast<replay::Flavour>(l.flavour);
+      e.alignment = l.align_code == 0 ? 0 : std::uint64_t{1} << (l.align_code - 1);
+      break;
+    case RawKind::kFree:
+      e.kind = replay::EventKind::kFree;
+      break;
+    default:
+      e.kind = replay::EventKind::kRealloc;
+      e.size = l.size;
+      e.new_id = l.new_block;
+      break;
+  }
+  return e;
 }
 
 }  // namespace
@@ -245,7 +302,7 @@ absl::StatusOr<std::vector<RawLogInfo>> ListRawLogs(const std::string& dir) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("raw.", 0) != 0 || !name.ends_with(".log")) continue;
     RawLogInfo info;
-    if (absl::Status s = ReadLog(entry.path().string(), &info, nullptr, nullptr); !s.ok()) {
+    if (absl::Status s = ReadLog(entry.path().string(), &info, nullptr); !s.ok()) {
       return s;
     }
     logs.push_back(std::move(info));
@@ -261,17 +318,16 @@ absl::StatusOr<std::vector<RawLogInfo>> ListRawLogs(const std::string& dir) {
 absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::string& out_path,
                                            const ConvertOptions& options) {
   RawLogInfo info;
-  std::vector<RawRecord> records;
-  bool truncated = false;
-  if (absl::Status s = ReadLog(log.path, &info, &records, &truncated); !s.ok()) return s;
-  // Each thread's flushes are in order and threads interleave; sorting by
-  // sequence number restores the one order of the process (already sorted
-  // when one thread did everything).
-  const TickClock clock = Calibrate(info.header, records);
-  std::erase_if(records, [](const RawRecord& r) { return r.kind == RawKind::kClock; });
-  auto by_seq = [](const RawRecord& a, const RawRecord& b) { return a.seq < b.seq; };
-  if (!std::is_sorted(records.begin(), records.end(), by_seq)) {
-    std::sort(records.begin(), records.end(), by_seq);
+  LogContents raw;
+  if (absl::Status s = ReadLog(log.path, &info, &raw); !s.ok()) return s;
+  std::vector<LogEvent>& events = raw.events;
+  // Each thread's chunks are in order and threads interleave; sorting by
+  // (key, buffer) gives the one order of the process (already sorted when
+  // one thread did everything).
+  const TickClock clock = Calibrate(info.header, raw.last_clock);
+  auto by_order = [](const LogEvent& a, const LogEvent& b) { return a.order < b.order; };
+  if (!std::is_sorted(events.begin(), events.end(), by_order)) {
+    std::sort(events.begin(), events.end(), by_order);
   }
 
   // Threads numbered 1, 2, ... in order of first event; the main thread
@@ -283,9 +339,7 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
     if (inserted) thread_tids.push_back(tid);
     return it->second;
   };
-  for (const RawRecord& r : records) {
-    if (r.kind != RawKind::kClock) ThreadOf(r.tid);
-  }
+  for (const LogEvent& e : events) ThreadOf(e.tid);
   std::vector<Mapping> maps;
   if (options.sites) maps = ReadMaps(log.path);
   absl::flat_hash_map<std::uint64_t, std::uint32_t> site_index;
@@ -312,14 +366,15 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
   summary.program = info.exe;
   summary.threads = static_cast<std::uint32_t>(thread_tids.size());
   Totals totals;
-  if (absl::Status s = Normalise(log.path, records, &totals); !s.ok()) return s;
+  if (absl::Status s = Normalise(log.path, events, &totals); !s.ok()) return s;
   summary.unknown_blocks = totals.unknown_blocks;
   summary.usable_size_calls = totals.usable_size_calls;
   summary.peak_live_bytes = totals.peak_live_bytes;
   if (options.sites) {
-    for (const RawRecord& r : records) {
-      if (r.site != 0 && site_index.try_emplace(r.site, site_addresses.size() + 1).second) {
-        site_addresses.push_back(r.site);
+    for (const LogEvent& e : events) {
+      const std::uint64_t site = e.site;
+      if (site != 0 && site_index.try_emplace(site, site_addresses.size() + 1).second) {
+        site_addresses.push_back(site);
       }
     }
   }
@@ -331,7 +386,7 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
   if (summary.usable_size_calls != 0) {
     header.add_notes(absl::StrCat("malloc_usable_size calls: ", summary.usable_size_calls));
   }
-  if (truncated) header.add_notes("the raw log ended inside a record (the process was killed?)");
+  if (raw.torn) header.add_notes("the raw log ended inside a record (the process was killed?)");
   for (std::size_t i = 0; i < site_addresses.size(); ++i) {
     header.add_notes(absl::StrCat("site ", i + 1, ": ", DescribeSite(site_addresses[i], maps)));
   }
@@ -340,16 +395,16 @@ absl::StatusOr<TraceSummary> ConvertRawLog(const RawLogInfo& log, const std::str
       replay::TraceWriter::Open(out_path, header);
   if (!writer.ok()) return writer.status();
   std::uint32_t last_tid = 0, last_thread = 0;
-  for (const RawRecord& r : records) {
-    if (r.kind == RawKind::kUsableSize || r.kind == RawKind::kClock) continue;
-    replay::Event e = ToEvent(r);
-    if (r.tid != last_tid) {
-      last_tid = r.tid;
-      last_thread = ThreadOf(r.tid);
+  for (const LogEvent& l : events) {
+    if (l.kind == RawKind::kUsableSize) continue;
+    replay::Event e = ToEvent(l);
+    if (l.tid != last_tid) {
+      last_tid = l.tid;
+      last_thread = ThreadOf(l.tid);
     }
     e.thread = last_thread;
-    e.time_ns = clock.Ns(r.ticks);
-    if (options.sites && r.site != 0) e.site = site_index.find(r.site)->second;
+    e.time_ns = clock.Ns(KeyOf(l.order));
+    if (options.sites && l.site != 0) e.site = site_index.find(l.site)->second;
     if (absl::Status s = (*writer)->Write(e); !s.ok()) return s;
     ++summary.events;
     summary.allocs += e.kind == replay::EventKind::kAlloc;

@@ -5,20 +5,35 @@
 namespace capture {
 namespace {
 
-// A zeroed node from mmap (all-zero bytes are null pointers and zero ids).
-template <typename T>
-T* MapNode() {
-  void* p = mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  return p == MAP_FAILED ? nullptr : static_cast<T*>(p);
+void* MapZeroed(std::size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
 }
 
-// The node at `where`, creating it if `create`; when two threads race to
-// create it, one CAS wins and the loser returns its node to the system.
+// A zeroed node from mmap (all-zero bytes are null pointers and zero ids).
+// A `huge` one is aligned to its size and asks for transparent huge pages
+// (where the system has none, it gets small pages as any other).
 template <typename T>
-T* Child(std::atomic<T*>& where, bool create) {
+T* MapNode(bool huge) {
+  if (!huge) return static_cast<T*>(MapZeroed(sizeof(T)));
+  char* p = static_cast<char*>(MapZeroed(2 * sizeof(T)));
+  if (p == nullptr) return nullptr;
+  const std::uintptr_t start =
+      (reinterpret_cast<std::uintptr_t>(p) + sizeof(T) - 1) & ~(sizeof(T) - 1);
+  char* node = reinterpret_cast<char*>(start);
+  if (node != p) munmap(p, node - p);
+  munmap(node + sizeof(T), p + sizeof(T) - node);
+  madvise(node, sizeof(T), MADV_HUGEPAGE);
+  return reinterpret_cast<T*>(node);
+}
+
+// The node at `where`, created if need be; when two threads race to create
+// it, one CAS wins and the loser returns its node to the system.
+template <typename T>
+T* Child(std::atomic<T*>& where, bool huge) {
   T* node = where.load(std::memory_order_acquire);
-  if (node != nullptr || !create) return node;
-  T* fresh = MapNode<T>();
+  if (node != nullptr) return node;
+  T* fresh = MapNode<T>(huge);
   if (fresh == nullptr) return nullptr;
   if (where.compare_exchange_strong(node, fresh, std::memory_order_acq_rel)) return fresh;
   munmap(fresh, sizeof(T));
@@ -27,34 +42,12 @@ T* Child(std::atomic<T*>& where, bool create) {
 
 }  // namespace
 
-std::atomic<std::uint64_t>* IdMap::Slot(std::uintptr_t address, bool create) {
-  if ((address >> (4 + kLeafBits + kMidBits + kTopBits)) != 0) return nullptr;
-  Mid* mid = Child(top_[address >> (4 + kLeafBits + kMidBits)], create);
+std::atomic<std::uint64_t>* IdMap::CreateSlot(std::uintptr_t address, bool dense) {
+  Mid* mid = Child(top_[address >> (kGranuleBits + kLeafBits + kMidBits)], /*huge=*/false);
   if (mid == nullptr) return nullptr;
-  Leaf* leaf = Child(mid->leaves[(address >> (4 + kLeafBits)) & ((1 << kMidBits) - 1)], create);
+  Leaf* leaf = Child(mid->leaves[MidIndex(address)], dense);
   if (leaf == nullptr) return nullptr;
-  return &leaf->ids[(address >> 4) & ((1 << kLeafBits) - 1)];
-}
-
-bool IdMap::Insert(std::uintptr_t address, std::uint64_t id) {
-  std::atomic<std::uint64_t>* slot = Slot(address, /*create=*/true);
-  if (slot == nullptr) return false;
-  slot->store(id, std::memory_order_relaxed);
-  return true;
-}
-
-std::uint64_t IdMap::Remove(std::uintptr_t address) {
-  std::atomic<std::uint64_t>* slot = Slot(address, /*create=*/false);
-  if (slot == nullptr) return 0;
-  // Only the thread freeing the block touches its slot: no read-modify-write.
-  const std::uint64_t id = slot->load(std::memory_order_relaxed);
-  if (id != 0) slot->store(0, std::memory_order_relaxed);
-  return id;
-}
-
-std::uint64_t IdMap::Find(std::uintptr_t address) {
-  std::atomic<std::uint64_t>* slot = Slot(address, /*create=*/false);
-  return slot == nullptr ? 0 : slot->load(std::memory_order_relaxed);
+  return &leaf->ids[(address >> kGranuleBits) & ((1 << kLeafBits) - 1)];
 }
 
 std::size_t IdMap::Size() {

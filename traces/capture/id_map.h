@@ -5,7 +5,9 @@
 // so inserting and removing are plain atomic stores, and blocks that an
 // allocator hands out side by side have their ids side by side (few cache
 // misses, where a hash table misses once per operation). Constant-
-// initialised, so it is usable before any constructor has run.
+// initialised, so it is usable before any constructor has run. It holds
+// 64-bit words; what they mean is the recorder's (DESIGN.md: ids and
+// tombstones).
 //
 // It relies on live blocks being at least 16 bytes apart, as glibc's are
 // (its smallest chunk is 32 bytes); see DESIGN.md.
@@ -34,24 +36,35 @@ class SpinLock {
 
 class IdMap {
  public:
-  // Address bits [47:36] pick a middle node, [35:20] a leaf, [19:4] a slot:
-  // a leaf covers 1 MiB of address space with 512 KiB of ids (of which only
-  // the pages under live blocks are ever touched).
+  // Address bits [47:36] pick a middle node, [35:22] a leaf, [21:4] a slot:
+  // a leaf covers 4 MiB of address space with 2 MiB of ids, one huge page
+  // where the leaf is dense (see Slot).
   static constexpr int kTopBits = 12;
-  static constexpr int kMidBits = 16;
-  static constexpr int kLeafBits = 16;
+  static constexpr int kMidBits = 14;
+  static constexpr int kLeafBits = 18;
+  static constexpr int kGranuleBits = 4;
+  static constexpr int kAddressBits = kGranuleBits + kLeafBits + kMidBits + kTopBits;
 
   constexpr IdMap() = default;
 
-  // Maps `address` (non-zero, below 2^48, 16-byte aligned) to `id` (non-zero),
-  // replacing any id it had (a block freed behind our back). False if the
-  // address is out of range or memory ran out.
-  bool Insert(std::uintptr_t address, std::uint64_t id);
-  // Removes `address` and returns its id, or 0 if it was not mapped.
-  std::uint64_t Remove(std::uintptr_t address);
-  // The id of `address`, or 0.
-  std::uint64_t Find(std::uintptr_t address);
-  // Addresses mapped: walks every leaf (for tests).
+  // The word for `address` (below 2^48, 16-byte aligned), zero until first
+  // stored. With `create` its nodes are made if need be. Null if the address
+  // is out of range, or its nodes do not exist (and not `create`) or cannot
+  // be made. A slot is only ever used by the thread that owns the block at
+  // its address, so callers load and store it, with no read-modify-write.
+  // A leaf made for a `dense` address (a small block: its neighbours are
+  // blocks too) asks for a huge page: a large live set's ids then cost few
+  // TLB misses. Other leaves (isolated large blocks) touch 4 KiB pages only.
+  std::atomic<std::uint64_t>* Slot(std::uintptr_t address, bool create, bool dense = false) {
+    if ((address >> kAddressBits) != 0) return nullptr;
+    Mid* mid =
+        top_[address >> (kGranuleBits + kLeafBits + kMidBits)].load(std::memory_order_acquire);
+    Leaf* leaf =
+        mid == nullptr ? nullptr : mid->leaves[MidIndex(address)].load(std::memory_order_acquire);
+    if (leaf != nullptr) return &leaf->ids[(address >> kGranuleBits) & ((1 << kLeafBits) - 1)];
+    return create ? CreateSlot(address, dense) : nullptr;
+  }
+  // Slots holding a non-zero word: walks every leaf (for tests).
   std::size_t Size();
   // Returns every node to the system. Not thread-safe (for tests; the
   // recorder keeps its map until the process ends).
@@ -65,7 +78,11 @@ class IdMap {
     std::atomic<Leaf*> leaves[1 << kMidBits];
   };
 
-  std::atomic<std::uint64_t>* Slot(std::uintptr_t address, bool create);
+  static std::size_t MidIndex(std::uintptr_t address) {
+    return (address >> (kGranuleBits + kLeafBits)) & ((1 << kMidBits) - 1);
+  }
+  // The slow path of Slot: makes the missing nodes.
+  std::atomic<std::uint64_t>* CreateSlot(std::uintptr_t address, bool dense);
 
   std::atomic<Mid*> top_[1 << kTopBits] = {};
 };

@@ -10,12 +10,14 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__)
 #include <x86intrin.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdarg>
@@ -99,7 +101,7 @@ std::size_t BootSize(const void* p) {
 
 bool g_recording = false;  // This process image records.
 bool g_follow = false;     // Fork children record too.
-bool g_direct = false;     // After the exit flush: write each record at once.
+bool g_sites = false;      // Events carry their call site (a kSite word).
 bool g_forked = false;
 // The raw log, opened on the first flush and published (release) only once
 // its header is written.
@@ -108,33 +110,50 @@ SpinLock g_fd_lock;
 std::uint64_t g_init_mono_ns = 0;
 std::uint64_t g_init_real_ns = 0;
 std::uint64_t g_init_ticks = 0;
-std::atomic<std::uint64_t> g_seq{1};
+std::uint64_t g_key_base_ticks = 0;  // Order key 0 (raw_log.h); kept by fork children.
 IdMap g_map;
 char g_dir[1024];
 pthread_key_t g_thread_key;
 bool g_have_key = false;
 
 // Each thread appends to its own buffer without a lock: only the owner
-// writes records and `used`. Flushes (by the owner when full, and by the
-// exit and signal paths for every thread) hold `lock` and write the records
-// from `flushed` to `used`; only the owner's flush resets both to 0.
-constexpr std::uint32_t kBufferRecords = 2048;
+// writes words, keys and `used`. Flushes (by the owner when full, and by the
+// exit and signal paths for every thread) hold `lock` and write the words
+// from `flushed` to the published end; only the owner's flush starts the
+// buffer again. A buffer outlives its thread and goes to the next new
+// thread with its index and key, so that raw ids (key, index) are never
+// made twice.
+constexpr std::uint32_t kBufferWords = 16384;  // 128 KiB.
+constexpr std::uint32_t kClockEvery = 8;       // Events between readings of the clock.
 struct ThreadBuffer {
   SpinLock lock;
   std::atomic<bool> owned{false};
-  std::atomic<std::uint32_t> used{0};
-  std::uint32_t flushed = 0;
+  // (key of the last event written) << 16 | words written: what a flush by
+  // another thread may take, in one release store.
+  std::atomic<std::uint64_t> published{0};
+  std::uint32_t used = 0;         // Words written (the owner's copy).
+  std::uint32_t flushed = 0;      // Words flushed; guarded by `lock`.
+  std::uint64_t flushed_key = 0;  // The key before words[flushed]; guarded by `lock`.
+  std::uint64_t written_key = 0;  // The key of the last event written.
+  std::uint64_t key = 0;          // The last order key given.
+  std::uint32_t index = 0;        // 1, 2, ...: the low bits of its raw ids.
+  std::uint32_t tid = 0;          // The owner's kernel thread id.
+  std::uint32_t until_clock = 1;  // Events until the clock is read again.
   ThreadBuffer* next = nullptr;
-  RawRecord records[kBufferRecords];
+  // Room for one event past kBufferWords: a buffer is flushed once full.
+  std::uint64_t words[kBufferWords + kMaxEventWords];
 };
+static_assert(kBufferWords + kMaxEventWords < (1u << 16));
 ThreadBuffer* g_buffers = nullptr;  // Every buffer ever made (reused, never freed).
+std::uint32_t g_buffer_count = 0;   // Guarded by g_buffers_lock.
 SpinLock g_buffers_lock;
+// A buffer is flushed when it holds this many words: 1 after the exit
+// flush, so that later events (other libraries' destructors) are written
+// at once.
+std::uint32_t g_flush_at = kBufferWords;
 
 TLS ThreadBuffer* t_buffer;
-TLS std::uint32_t t_tid;
-TLS bool t_busy;              // Inside a hook's own work: pass everything through.
-TLS std::uint64_t t_records;  // Records this thread made.
-TLS std::uint64_t t_ticks;    // The clock when last read.
+TLS bool t_busy;  // Inside a hook's own work: pass everything through.
 
 std::uint64_t Now(clockid_t clock) {
   timespec ts;
@@ -149,6 +168,13 @@ inline std::uint64_t Ticks() {
 #else
   return Now(CLOCK_MONOTONIC);
 #endif
+}
+
+// The record clock in key units (raw_log.h); 0 before the base, which
+// another core's clock may be, by a little.
+inline std::uint64_t ClockKey() {
+  const std::int64_t ticks = std::int64_t(Ticks() - g_key_base_ticks);
+  return std::uint64_t(std::max<std::int64_t>(ticks, 0)) >> kKeyTickShift;
 }
 
 // Decimal digits of v at *p, advancing it.
@@ -170,6 +196,24 @@ void WriteAll(int fd, const void* data, std::size_t bytes) {
     if (n <= 0) return;  // Disk full or similar: the converter sees a short log.
     p += n;
     bytes -= std::size_t(n);
+  }
+}
+
+// A chunk header and its words in one writev, so that with O_APPEND they
+// land together even when threads flush at once; after a short write the
+// rest follows with write(2).
+void WriteChunk(int fd, const RawChunk& chunk, const std::uint64_t* words) {
+  iovec parts[2] = {{const_cast<RawChunk*>(&chunk), sizeof(chunk)},
+                    {const_cast<std::uint64_t*>(words), chunk.words * sizeof(*words)}};
+  ssize_t n;
+  do {
+    n = writev(fd, parts, 2);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return;
+  for (const iovec& part : parts) {
+    const std::size_t done = std::min(std::size_t(n), part.iov_len);
+    WriteAll(fd, static_cast<const char*>(part.iov_base) + done, part.iov_len - done);
+    n -= ssize_t(done);
   }
 }
 
@@ -227,6 +271,7 @@ void OpenLogLocked() {
   header.cmdline_bytes = std::uint32_t(ReadFile("/proc/self/cmdline", cmdline, sizeof(cmdline)));
   header.forked = g_forked ? 1 : 0;
   header.init_ticks = g_init_ticks;
+  header.key_base_ticks = g_key_base_ticks;
   WriteAll(fd, &header, sizeof(header));
   WriteAll(fd, exe, header.exe_bytes);
   WriteAll(fd, cmdline, header.cmdline_bytes);
@@ -251,30 +296,38 @@ int LogFd(bool try_only) {
   return fd;
 }
 
-// Writes a buffer's unwritten records to the log; the owner (`reset`) then
+// The owner starts its buffer again (after a flush, or in a fork child).
+void ResetBuffer(ThreadBuffer* buffer) {
+  buffer->used = buffer->flushed = 0;
+  buffer->flushed_key = buffer->written_key;
+  buffer->published.store(buffer->written_key << 16, std::memory_order_relaxed);
+}
+
+// Writes a buffer's unwritten words to the log; the owner (`reset`) then
 // starts the buffer again. Caller holds buffer->lock. From a signal handler
 // (`try_only`) it never waits for a lock the interrupted code may hold.
 void FlushLocked(ThreadBuffer* buffer, bool reset, bool try_only = false) {
-  const std::uint32_t used = buffer->used.load(std::memory_order_acquire);
-  if (used == buffer->flushed) {
-    if (reset) buffer->used.store(buffer->flushed = 0, std::memory_order_relaxed);
-    return;
+  const std::uint64_t published = buffer->published.load(std::memory_order_acquire);
+  const std::uint32_t used = std::uint32_t(published & 0xffff);
+  if (used != buffer->flushed) {
+    const int saved_errno = errno;
+    const int fd = LogFd(try_only);
+    if (fd < 0 && !reset) return;  // Keep them for a later flush.
+    if (fd >= 0) {
+      RawChunk chunk;
+      chunk.tid = buffer->tid;
+      chunk.buffer = buffer->index;
+      chunk.words = used - buffer->flushed;
+      chunk.base_key = buffer->flushed_key;
+      chunk.mono_ns = Now(CLOCK_MONOTONIC);
+      chunk.ticks = Ticks();
+      WriteChunk(fd, chunk, buffer->words + buffer->flushed);
+    }
+    buffer->flushed = used;
+    buffer->flushed_key = published >> 16;
+    errno = saved_errno;
   }
-  const int saved_errno = errno;
-  const int fd = LogFd(try_only);
-  if (fd < 0 && !reset) return;  // Keep them for a later flush.
-  // O_APPEND makes each write land whole even when threads flush together.
-  if (fd >= 0) {
-    RawRecord clock{};
-    clock.kind = RawKind::kClock;
-    clock.ticks = Now(CLOCK_MONOTONIC);
-    clock.size = Ticks();
-    WriteAll(fd, &clock, sizeof(clock));
-    WriteAll(fd, buffer->records + buffer->flushed, (used - buffer->flushed) * sizeof(RawRecord));
-  }
-  buffer->flushed = used;
-  if (reset) buffer->used.store(buffer->flushed = 0, std::memory_order_relaxed);
-  errno = saved_errno;
+  if (reset) ResetBuffer(buffer);
 }
 
 // Copies /proc/self/maps next to the log, so that call sites can be named
@@ -307,24 +360,39 @@ void FlushAll(bool try_only) {
   g_buffers_lock.Unlock();
 }
 
-ThreadBuffer* AcquireBuffer() {
+// The calling thread's buffer: one left by a thread that ended, or a new
+// one. Null if there is no memory, or 65535 buffers are in use.
+__attribute__((noinline)) ThreadBuffer* AcquireBuffer() {
   g_buffers_lock.Lock();
   ThreadBuffer* buffer = nullptr;
   for (ThreadBuffer* b = g_buffers; b != nullptr && buffer == nullptr; b = b->next) {
-    if (!b->owned.load(std::memory_order_relaxed)) buffer = b;
+    // Acquire: the key that the buffer's last owner left.
+    if (!b->owned.load(std::memory_order_acquire)) buffer = b;
   }
-  if (buffer == nullptr) {
+  if (buffer == nullptr && g_buffer_count < (1u << kBufferBits) - 1) {
     void* p = mmap(nullptr, sizeof(ThreadBuffer), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p != MAP_FAILED) {
       buffer = new (p) ThreadBuffer;
+      buffer->index = ++g_buffer_count;
       buffer->next = g_buffers;
       g_buffers = buffer;
     }
   }
-  if (buffer != nullptr) buffer->owned.store(true, std::memory_order_relaxed);
+  if (buffer != nullptr) {
+    buffer->tid = std::uint32_t(syscall(SYS_gettid));
+    buffer->until_clock = 1;  // A new thread's first key comes from the clock.
+    buffer->owned.store(true, std::memory_order_relaxed);
+  }
   g_buffers_lock.Unlock();
+  t_buffer = buffer;
+  if (buffer != nullptr && g_have_key) pthread_setspecific(g_thread_key, buffer);
   return buffer;
+}
+
+inline ThreadBuffer* MyBuffer() {
+  ThreadBuffer* buffer = t_buffer;
+  return buffer != nullptr ? buffer : AcquireBuffer();
 }
 
 // Thread exit (pthread key destructor): flush and give the buffer back.
@@ -337,40 +405,54 @@ void ReleaseBuffer(void* arg) {
   t_buffer = nullptr;
 }
 
-// Appends one record; returns its sequence number (0 if nothing recorded),
-// which is the id of a new block (raw_log.h), so ids are never reused.
-std::uint64_t Record(RawKind kind, std::uint64_t id, bool moved, std::uint64_t size,
-                     Flavour flavour, std::uint8_t align_log2, const void* site) {
-  ThreadBuffer* buffer = t_buffer;
-  if (buffer == nullptr) {
-    buffer = t_buffer = AcquireBuffer();
-    if (buffer == nullptr) return 0;
-    t_tid = std::uint32_t(syscall(SYS_gettid));
-    if (g_have_key) pthread_setspecific(g_thread_key, buffer);
+__attribute__((noinline)) void FlushOwn(ThreadBuffer* buffer) {
+  buffer->lock.Lock();
+  FlushLocked(buffer, /*reset=*/true);
+  buffer->lock.Unlock();
+}
+
+// The order key of this thread's next event, which must come after the
+// event whose key is `after` (raw_log.h). No atomics: the ordering across
+// threads comes through the id map, whose slots hold keys.
+inline std::uint64_t NextKey(ThreadBuffer* buffer, std::uint64_t after) {
+  std::uint64_t key = buffer->key + 1;
+  // Reading the clock costs more than the rest of an event in some VMs
+  // (~10 ns here), so only every kClockEvery events.
+  if (--buffer->until_clock == 0) {
+    buffer->until_clock = kClockEvery;
+    key = std::max(key, ClockKey());
   }
-  const std::uint64_t seq = g_seq.fetch_add(1, std::memory_order_relaxed);
-  const std::uint32_t used = buffer->used.load(std::memory_order_relaxed);
-  RawRecord& r = buffer->records[used];
-  r.seq = seq;
-  // Reading the clock costs more than the rest of the record in some VMs:
-  // read it every 8th record of a thread (times are exact to 8 events).
-  if ((t_records++ & 7) == 0) t_ticks = Ticks();
-  r.ticks = t_ticks;
-  r.id = id;
-  r.size = size;
-  r.site = reinterpret_cast<std::uintptr_t>(site);
-  r.tid = t_tid;
-  r.kind = kind;
-  r.flavour = static_cast<std::uint8_t>(flavour);
-  r.align_log2 = align_log2;
-  r.moved = moved ? 1 : 0;
-  buffer->used.store(used + 1, std::memory_order_release);  // Visible to exit flushes.
-  if (used + 1 == kBufferRecords || g_direct) {
-    buffer->lock.Lock();
-    FlushLocked(buffer, /*reset=*/true);
-    buffer->lock.Unlock();
-  }
-  return seq;
+  key = std::max(key, after + 1);
+  buffer->key = key;
+  return key;
+}
+
+// Raises the key just taken to come after `after` as well.
+inline std::uint64_t RaiseKey(ThreadBuffer* buffer, std::uint64_t after) {
+  buffer->key = std::max(buffer->key, after + 1);
+  return buffer->key;
+}
+
+inline bool IsLive(std::uint64_t slot) { return BufferOf(slot) != 0; }
+
+// Blocks below this come from the allocator's heaps, among other blocks
+// (larger ones may be mmap'd alone): their map leaves are dense (IdMap::Slot).
+constexpr std::size_t kSmallBlock = 64 << 10;
+inline std::uint64_t Tombstone(std::uint64_t key) { return RawId(key, 0); }
+
+inline std::uintptr_t Address(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
+
+// Appends an event (raw_log.h), publishes it to exit and signal flushes,
+// and flushes a full buffer.
+__attribute__((always_inline)) inline void Append(ThreadBuffer* buffer, RawEvent e,
+                                                  const void* site) {
+  e.site = Address(site);
+  std::uint64_t* end =
+      EncodeRawEvent(buffer->words + buffer->used, buffer->written_key, e, g_sites);
+  buffer->used = std::uint32_t(end - buffer->words);
+  buffer->written_key = e.key;
+  buffer->published.store(e.key << 16 | buffer->used, std::memory_order_release);
+  if (buffer->used >= g_flush_at) FlushOwn(buffer);
 }
 
 // log2(alignment) + 1, rounding up as glibc does; 0 for "the default".
@@ -381,26 +463,59 @@ std::uint8_t AlignCode(std::size_t alignment) {
   return std::uint8_t(log2 + 1);
 }
 
+// The block's raw id goes into the map; its key comes after the last free
+// at the address (the tombstone), so that a reused address is ordered.
 void RecordAlloc(void* p, std::size_t size, Flavour flavour, std::uint8_t align_code,
                  const void* site) {
   t_busy = true;
-  const std::uint64_t id = Record(RawKind::kAlloc, 0, false, size, flavour, align_code, site);
-  if (id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(p), id);
+  if (ThreadBuffer* buffer = MyBuffer(); buffer != nullptr) {
+    std::atomic<std::uint64_t>* slot =
+        g_map.Slot(Address(p), /*create=*/true, /*dense=*/size < kSmallBlock);
+    const std::uint64_t key =
+        NextKey(buffer, slot != nullptr ? KeyOf(slot->load(std::memory_order_relaxed)) : 0);
+    if (slot != nullptr) slot->store(RawId(key, buffer->index), std::memory_order_relaxed);
+    Append(buffer,
+           {.kind = RawKind::kAlloc,
+            .key = key,
+            .size = size,
+            .flavour = std::uint8_t(flavour),
+            .align_code = align_code},
+           site);
+  }
   t_busy = false;
 }
 
 // Called before the real free: once the block is back in the allocator,
-// another thread may get its address, and its ALLOC must come later.
+// another thread may get its address, and must find the tombstone.
 void RecordFree(void* p, const void* site) {
   t_busy = true;
-  const std::uint64_t id = g_map.Remove(reinterpret_cast<std::uintptr_t>(p));
-  if (id != 0) Record(RawKind::kFree, id, false, 0, kMalloc, 0, site);
+  std::atomic<std::uint64_t>* slot = g_map.Slot(Address(p), /*create=*/false);
+  const std::uint64_t id = slot != nullptr ? slot->load(std::memory_order_relaxed) : 0;
+  ThreadBuffer* buffer;
+  if (IsLive(id) && (buffer = MyBuffer()) != nullptr) {
+    const std::uint64_t key = NextKey(buffer, KeyOf(id));
+    slot->store(Tombstone(key), std::memory_order_relaxed);
+    Append(buffer, {.kind = RawKind::kFree, .key = key, .block = id}, site);
+  }
+  t_busy = false;
+}
+
+// malloc_usable_size: counted in a header note, ordered after the block.
+void RecordUsableSize(void* p, const void* site) {
+  t_busy = true;
+  std::atomic<std::uint64_t>* slot = g_map.Slot(Address(p), /*create=*/false);
+  const std::uint64_t id = slot != nullptr ? slot->load(std::memory_order_relaxed) : 0;
+  ThreadBuffer* buffer;
+  if (IsLive(id) && (buffer = MyBuffer()) != nullptr) {
+    Append(buffer, {.kind = RawKind::kUsableSize, .key = NextKey(buffer, KeyOf(id)), .block = id},
+           site);
+  }
   t_busy = false;
 }
 
 // Finds the real functions. False while that is under way (in this thread,
 // whose dlsym is allocating, or another): the caller uses the boot buffer.
-bool Init() {
+__attribute__((noinline)) bool InitSlow() {
   int state = g_state.load(std::memory_order_acquire);
   if (state == 2) return true;
   if (state == 1 || !g_state.compare_exchange_strong(state, 1)) {
@@ -438,17 +553,21 @@ bool Init() {
   g_follow = follow != nullptr && follow[0] == '1';
   const bool is_root =
       root != nullptr && std::strtoul(root, nullptr, 10) == std::uint64_t(getpid());
+  const char* sites = getenv(kSitesEnv);
+  g_sites = sites != nullptr && sites[0] == '1';
   if (dir != nullptr && dir[0] != '\0' && std::strlen(dir) < sizeof(g_dir) &&
       (g_follow || is_root)) {
     std::strcpy(g_dir, dir);
     g_init_mono_ns = Now(CLOCK_MONOTONIC);
     g_init_real_ns = Now(CLOCK_REALTIME);
-    g_init_ticks = Ticks();
+    g_key_base_ticks = g_init_ticks = Ticks();
     g_recording = true;
   }
   g_state.store(2, std::memory_order_release);
   return true;
 }
+
+inline bool Init() { return g_state.load(std::memory_order_acquire) == 2 || InitSlow(); }
 
 // True when the hook should record (and the real functions are known).
 inline bool ShouldRecord() { return g_recording && !t_busy; }
@@ -471,7 +590,8 @@ void AfterForkParent() {
 
 // The child starts its own log. Its buffers hold copies of the parent's
 // unflushed records, which the parent writes itself: drop them. Only this
-// thread survives fork, so every other buffer is free for reuse.
+// thread survives fork, so every other buffer is free for reuse. Buffers
+// keep their keys: the child's raw ids differ from the inherited ones.
 void AfterForkChild() {
   if (g_fd.load(std::memory_order_relaxed) >= 0) close(g_fd.load(std::memory_order_relaxed));
   g_fd.store(-1, std::memory_order_relaxed);
@@ -482,12 +602,15 @@ void AfterForkChild() {
   g_init_ticks = Ticks();
   g_fd_lock.Unlock();
   for (ThreadBuffer* b = g_buffers; b != nullptr; b = b->next) {
-    b->used.store(b->flushed = 0, std::memory_order_relaxed);
+    ResetBuffer(b);
     b->owned.store(b == t_buffer, std::memory_order_relaxed);
     b->lock.Unlock();
   }
   g_buffers_lock.Unlock();
-  t_tid = std::uint32_t(syscall(SYS_gettid));
+  if (t_buffer != nullptr) {
+    t_buffer->tid = std::uint32_t(syscall(SYS_gettid));
+    t_buffer->until_clock = 1;
+  }
   t_busy = false;
 }
 
@@ -496,7 +619,7 @@ void AfterForkChild() {
 __attribute__((destructor)) void AtExit() {
   FlushAll(false);
   SaveMaps();
-  g_direct = true;
+  g_flush_at = 1;
 }
 
 constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE,  SIGILL,  SIGABRT, SIGTERM,
@@ -542,7 +665,6 @@ void BeforeExec() {
 }  // namespace
 }  // namespace capture
 
-using capture::g_map;
 using capture::Init;
 using capture::IsBoot;
 using capture::real;
@@ -580,27 +702,48 @@ HOOK void free(void* p) {
 namespace capture {
 namespace {
 
-// realloc and reallocarray: the old address leaves the map before the real
-// call (it may be reused by another thread the moment it returns) and comes
-// back if the call fails.
+// realloc and reallocarray. The old address gets its tombstone before the
+// real call (another thread may be given it the moment the call returns)
+// and its id back if the call fails. A block that stays in place gets a new
+// raw id too, so that its free is ordered after the realloc.
 void* Resize(void* p, size_t size, const void* site, void* (*call)(void*, size_t, size_t),
              size_t count, size_t each) {
   if (!ShouldRecord()) return call(p, count, each);
   t_busy = true;
-  const std::uint64_t id = g_map.Remove(reinterpret_cast<std::uintptr_t>(p));
+  ThreadBuffer* buffer = MyBuffer();
+  if (buffer == nullptr) {
+    void* q = call(p, count, each);
+    t_busy = false;
+    return q;
+  }
+  std::atomic<std::uint64_t>* slot = g_map.Slot(Address(p), /*create=*/false);
+  const std::uint64_t id = slot != nullptr ? slot->load(std::memory_order_relaxed) : 0;
+  const bool known = IsLive(id);
+  std::uint64_t key = NextKey(buffer, KeyOf(id));
+  if (known) slot->store(Tombstone(key), std::memory_order_relaxed);
   void* q = call(p, count, each);
   if (q == nullptr && size != 0) {
-    if (id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(p), id);  // Failed: unchanged.
+    if (known) slot->store(id, std::memory_order_relaxed);  // Failed: unchanged.
   } else if (q == nullptr) {
-    if (id != 0) Record(RawKind::kFree, id, false, 0, kMalloc, 0, site);  // glibc: size 0 frees.
-  } else if (id == 0) {
-    // A block from before recording (or a fork parent's): it starts here.
-    const std::uint64_t new_id = Record(RawKind::kAlloc, 0, false, size, kRealloc, 0, site);
-    if (new_id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(q), new_id);
+    if (known) Append(buffer, {.kind = RawKind::kFree, .key = key, .block = id}, site);  // Freed.
   } else {
-    const std::uint64_t new_id =
-        Record(RawKind::kRealloc, id, /*moved=*/q != p, size, kMalloc, 0, site);
-    if (new_id != 0) g_map.Insert(reinterpret_cast<std::uintptr_t>(q), q == p ? id : new_id);
+    std::atomic<std::uint64_t>* new_slot =
+        q == p && slot != nullptr ? slot
+                                  : g_map.Slot(Address(q), /*create=*/true, size < kSmallBlock);
+    if (q != p && new_slot != nullptr) {
+      key = RaiseKey(buffer, KeyOf(new_slot->load(std::memory_order_relaxed)));
+    }
+    if (new_slot != nullptr) new_slot->store(RawId(key, buffer->index), std::memory_order_relaxed);
+    if (known) {
+      Append(buffer,
+             {.kind = RawKind::kRealloc, .key = key, .size = size, .block = id, .moved = q != p},
+             site);
+    } else {
+      // A block from before recording (or a fork parent's): it starts here.
+      Append(buffer,
+             {.kind = RawKind::kAlloc, .key = key, .size = size, .flavour = std::uint8_t(kRealloc)},
+             site);
+    }
   }
   t_busy = false;
   return q;
@@ -697,14 +840,7 @@ HOOK size_t malloc_usable_size(void* p) {
   if (IsBoot(p)) return capture::BootSize(p);
   if (!Init()) return 0;
   const size_t usable = real.malloc_usable_size(p);
-  if (ShouldRecord()) {
-    capture::t_busy = true;
-    const std::uint64_t id = g_map.Find(reinterpret_cast<std::uintptr_t>(p));
-    if (id != 0) {
-      capture::Record(capture::RawKind::kUsableSize, id, false, usable, capture::kMalloc, 0, SITE);
-    }
-    capture::t_busy = false;
-  }
+  if (ShouldRecord()) capture::RecordUsableSize(p, SITE);
   return usable;
 }
 

@@ -72,6 +72,7 @@ void PrepareChildEnvironment(const RecordOptions& options, const std::string& li
   setenv(kDirEnv, dir.c_str(), 1);
   setenv(kRootPidEnv, std::to_string(getpid()).c_str(), 1);
   setenv(kFollowEnv, options.follow_forks ? "1" : "0", 1);
+  setenv(kSitesEnv, options.sites ? "1" : "0", 1);
 }
 
 // Runs the command and waits for it. A failed exec comes back through a

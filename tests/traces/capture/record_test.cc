@@ -156,6 +156,61 @@ TEST(RecordTest, CrossThreadFreesComeAfterTheirAllocations) {
   ExpectReplaysCleanly(result.traces[0].path);
 }
 
+// Blocks that cross threads (allocated on one, realloc'd and freed on
+// another) while the allocator hands freed addresses to other threads: every
+// block's events are in order, each is counted once, and times never step
+// back.
+TEST(RecordTest, HandedOverBlocksKeepTheirOrderAcrossThreads) {
+  const std::string said_path = TempPath("handoff.out");
+  RecordOptions options;
+  options.command = {"/bin/sh", "-c", absl::StrCat("exec ", Program("handoff"), " > ", said_path)};
+  options.output = TempPath("handoff.trace.zst");
+  absl::StatusOr<RecordResult> result = RecordCommand(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 0);
+  ASSERT_EQ(result->traces.size(), 1u);
+  EXPECT_EQ(result->traces[0].unknown_blocks, 0u);
+  std::ifstream said(said_path);
+  std::uint64_t allocs = 0, reallocs = 0, frees = 0;
+  said >> allocs >> reallocs >> frees;
+  ASSERT_GT(allocs, 0u);
+
+  const std::vector<Event> all = Events(options.output);
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    ASSERT_GE(all[i].time_ns, all[i - 1].time_ns) << "event " << i;
+  }
+  std::map<std::uint64_t, std::uint32_t> live;  // id -> thread that made it.
+  std::set<std::uint64_t> seen;
+  std::uint64_t counts[3] = {};
+  int moved = 0, cross_thread = 0;
+  for (const Event& e : ProgramEvents(all, 6000, 6049)) {
+    ++counts[e.kind == EventKind::kAlloc ? 0 : e.kind == EventKind::kRealloc ? 1 : 2];
+    if (e.kind == EventKind::kAlloc) {
+      ASSERT_TRUE(seen.insert(e.id).second) << "id " << e.id << " allocated twice";
+      live[e.id] = e.thread;
+      continue;
+    }
+    auto it = live.find(e.id);
+    ASSERT_NE(it, live.end()) << e << " before its block was made";
+    cross_thread += it->second != e.thread;
+    live.erase(it);
+    if (e.kind == EventKind::kRealloc) {
+      if (e.new_id != e.id) {
+        ++moved;
+        ASSERT_TRUE(seen.insert(e.new_id).second) << "id " << e.new_id << " made twice";
+      }
+      live[e.new_id] = e.thread;
+    }
+  }
+  EXPECT_EQ(counts[0], allocs);
+  EXPECT_EQ(counts[1], reallocs);
+  EXPECT_EQ(counts[2], frees);
+  EXPECT_TRUE(live.empty());
+  EXPECT_GT(moved, 0);
+  EXPECT_GT(cross_thread, 0);
+  ExpectReplaysCleanly(options.output);
+}
+
 TEST(RecordTest, ReallocInPlaceKeepsTheIdAndAMoveGetsANewOne) {
   const std::string said_path = TempPath("reallocs.out");
   RecordOptions options;
