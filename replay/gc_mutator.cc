@@ -118,9 +118,14 @@ absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
   const std::uint64_t work_before = gc_->work_count();
   absl::Status status = collect(&collected);
   const double end = MonotonicSeconds();
-  if (collected || gc_->work_count() != work_before) NotePause(index, start, end - start);
+  const bool worked = gc_->work_count() != work_before;
+  if (collected || worked) NotePause(index, start, end - start);
   if (!status.ok()) return status;
-  return collected ? AfterCollection(index) : absl::OkStatus();
+  if (collected) return AfterCollection(index);
+  // An incremental step may already have freed memory (AMS sweeps in
+  // steps): occupancy must not stay above what the collector holds.
+  if (worked) occupancy_ = std::min(occupancy_, gc_->HeapBytes());
+  return absl::OkStatus();
 }
 
 void GcMutator::NotePause(std::uint64_t index, double start, double length) {
