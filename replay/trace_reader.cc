@@ -5,8 +5,10 @@
 #include <cpuid.h>
 #endif
 
+#include <array>
 #include <bit>
 #include <cstring>
+#include <initializer_list>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -512,52 +514,72 @@ class TraceReaderImpl final : public TraceReader {
     last_time_ns_ = t;
   }
 
-  // Whether any event breaks a rule of traces/FORMAT.md: one branch-free
-  // pass per present column (the fast path); the slow path below finds the
-  // first such event and says what is wrong with it.
+  // Whether any event may break a rule of traces/FORMAT.md: per present
+  // column, one pass of and/or over a mask that the event's kind picks,
+  // without branches (the fast path). It may answer yes for a valid batch
+  // (an alignment of exactly 2^48); CheckEvents then finds nothing wrong.
   static bool AnyDefect(const EventBatch& b) {
     const std::size_t n = b.size();
     const std::uint32_t* kinds = b.kinds();
-    bool bad = false;
-    for (std::size_t i = 0; i < n; ++i) bad |= kinds[i] >= kEventKindCount;
-    if (bad) return true;
-    constexpr unsigned kAlloc = 1u << static_cast<int>(EventKind::kAlloc);
-    constexpr unsigned kUsesNewId =
-        1u << static_cast<int>(EventKind::kRealloc) | 1u << static_cast<int>(EventKind::kStore);
-    constexpr unsigned kUsesSize = kAlloc | kUsesNewId;
-    constexpr auto kCollect = static_cast<std::uint32_t>(EventKind::kCollect);
-    auto uses = [&](unsigned mask, std::size_t i) { return ((mask >> kinds[i]) & 1) != 0; };
-    if (const std::uint64_t* ids = b.column(EventBatch::kIds)) {
-      for (std::size_t i = 0; i < n; ++i) bad |= (kinds[i] == kCollect) & (ids[i] != 0);
-    }
-    if (const std::uint64_t* new_ids = b.column(EventBatch::kNewIds)) {
-      for (std::size_t i = 0; i < n; ++i) bad |= (new_ids[i] != 0) & !uses(kUsesNewId, i);
-    }
+    std::uint32_t all_kinds = 0;
+    for (std::size_t i = 0; i < n; ++i) all_kinds |= kinds[i];
+    if (all_kinds >= kEventKindCount) return true;  // An OR of kinds < 8 is < 8.
+    // Per kind: all ones where a field must be 0.
+    constexpr auto kind_mask = [](std::initializer_list<EventKind> kinds_that_may) {
+      std::array<std::uint64_t, kEventKindCount> mask;
+      mask.fill(~std::uint64_t{0});
+      for (EventKind k : kinds_that_may) mask[static_cast<int>(k)] = 0;
+      return mask;
+    };
+    using K = EventKind;
+    static constexpr auto kNoId = kind_mask(
+        {K::kAlloc, K::kFree, K::kRealloc, K::kStore, K::kRootAdd, K::kRootRemove, K::kDeath});
+    static constexpr auto kNoNewId = kind_mask({K::kRealloc, K::kStore});
+    static constexpr auto kNoSize = kind_mask({K::kAlloc, K::kRealloc, K::kStore});
+    static constexpr auto kNotAlloc = kind_mask({K::kAlloc});
+    std::uint64_t bad = 0;
+    auto check = [&](const auto* column, const std::array<std::uint64_t, kEventKindCount>& mask) {
+      if (column == nullptr) return;
+      for (std::size_t i = 0; i < n; ++i) bad |= column[i] & mask[kinds[i]];
+    };
     const std::uint64_t* sizes = b.column(EventBatch::kSizes);
+    const std::uint64_t* alignments = b.column(EventBatch::kAlignments);
+    const std::uint32_t* flavours = b.column(EventBatch::kFlavours);
+    const std::uint32_t* slots = b.column(EventBatch::kSlots);
+    check(b.column(EventBatch::kIds), kNoId);
+    check(b.column(EventBatch::kNewIds), kNoNewId);
+    check(sizes, kNoSize);
+    check(alignments, kNotAlloc);
+    check(flavours, kNotAlloc);
+    check(slots, kNotAlloc);
+    // Bits at or above 48: a size or alignment of 2^48 or more.
+    std::uint64_t high = 0;
     if (sizes != nullptr) {
-      for (std::size_t i = 0; i < n; ++i) {
-        bad |= ((sizes[i] != 0) & !uses(kUsesSize, i)) | (sizes[i] > internal::kMaxSize);
+      for (std::size_t i = 0; i < n; ++i) high |= sizes[i] >> 48;
+      bad |= high > 1;  // 2^48 itself is allowed; a size above it has other bits.
+      if (high == 1) {
+        for (std::size_t i = 0; i < n; ++i) bad |= sizes[i] > internal::kMaxSize;
       }
     }
-    if (const std::uint64_t* alignments = b.column(EventBatch::kAlignments)) {
+    if (alignments != nullptr) {
+      high = 0;
       for (std::size_t i = 0; i < n; ++i) {
         const std::uint64_t a = alignments[i];
-        bad |= ((a != 0) & !uses(kAlloc, i)) | ((a & (a - 1)) != 0) | (a > internal::kMaxSize);
+        bad |= a & (a - 1);
+        high |= a >> 48;
       }
+      bad |= high;
     }
-    if (const std::uint32_t* flavours = b.column(EventBatch::kFlavours)) {
-      for (std::size_t i = 0; i < n; ++i) {
-        bad |= (flavours[i] >= kFlavourCount) | ((flavours[i] != 0) & !uses(kAlloc, i));
-      }
+    if (flavours != nullptr) {
+      for (std::size_t i = 0; i < n; ++i) bad |= flavours[i] >= kFlavourCount;
     }
-    if (const std::uint32_t* slots = b.column(EventBatch::kSlots)) {
+    if (slots != nullptr) {
       for (std::size_t i = 0; i < n; ++i) {
         const std::uint64_t size = sizes != nullptr ? sizes[i] : 0;
-        bad |= ((slots[i] != 0) & !uses(kAlloc, i)) |
-               (std::uint64_t{slots[i]} * internal::kSlotBytes > size);
+        bad |= std::uint64_t{slots[i]} * internal::kSlotBytes > size;
       }
     }
-    return bad;
+    return bad != 0;
   }
 
   // The first event that breaks a rule, if any, is the error; its batch is
