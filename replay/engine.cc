@@ -54,13 +54,16 @@ class Replayer {
         options_(options),
         source_(source),
         result_(result),
-        cheap_footprint_(subject->FootprintIsCheap()) {
+        cheap_footprint_(subject->FootprintIsCheap()),
+        verify_(options.verify),
+        max_size_(options.max_size) {
     if (GcSubject* gc = subject->AsGc()) {
       gc_ = std::make_unique<GcMutator>(gc, &blocks_, options.verify);
     }
   }
 
   absl::Status Run() {
+    source_.SkipTimes();  // Replays ignore event times.
     const EventBatch* batch = nullptr;
     for (;;) {
       if (absl::Status s = source_.NextBatch(&batch); !s.ok()) return s;
@@ -115,6 +118,7 @@ class Replayer {
     auto at = [](const auto* column, std::size_t i) -> std::uint64_t {
       return column != nullptr ? column[i] : 0;
     };
+    std::uint64_t per_kind[kEventKindCount + 1] = {};  // The last: unknown kinds.
     bool ok = true;
     for (std::size_t i = 0; i < n && ok; ++i) {
       // The slot of an old object is a cache miss: start it early.
@@ -146,10 +150,18 @@ class Replayer {
           ok = Keep(Semantic(absl::StrCat("unknown event kind ", kind)));
           break;
       }
-      if (kind < kEventKindCount) ++result_->per_kind[kind];
-      ++result_->events;
-      if (index_ >= next_sample_) TakeSample();
+      ++per_kind[std::min<std::uint32_t>(kind, kEventKindCount)];
+      if (index_ >= next_sample_) [[unlikely]] {
+        TakeSample();
+      }
     }
+    // Counted here rather than through result_, which stores into slots
+    // might alias: every event that was dispatched, the failing one too.
+    for (int k = 0; k < kEventKindCount; ++k) {
+      result_->per_kind[k] += per_kind[k];
+      result_->events += per_kind[k];
+    }
+    result_->events += per_kind[kEventKindCount];
     return ok;
   }
 
@@ -236,37 +248,51 @@ class Replayer {
   }
 
   // The handlers of the fast path: true to go on, false (status_ set) to
-  // stop. Errors leave through Keep.
+  // stop. What goes wrong is said out of line, so the loop stays small.
   bool Allocate(std::uint64_t id, std::uint64_t size, std::uint64_t alignment, bool zero) {
-    if (size > options_.max_size) {
-      return Keep(
-          Semantic(absl::StrCat("allocation of ", size, " bytes for id ", id,
-                                " exceeds the sane bound of ", options_.max_size, " bytes")));
-    }
-    if ((alignment & (alignment - 1)) != 0) {
-      return Keep(Semantic(
-          absl::StrCat("alignment ", alignment, " for id ", id, " is not a power of two")));
+    if (size > max_size_ || (alignment & (alignment - 1)) != 0) [[unlikely]] {
+      return BadAllocation(id, size, alignment);
     }
     Block* slot = blocks_.Insert(id);
-    if (slot == nullptr) {
+    if (slot == nullptr) [[unlikely]] {
       return Keep(Semantic(absl::StrCat("allocation of id ", id, ", which is already live")));
     }
     void* p = zero ? subject_->AllocateZeroed(SubjectSize(size), alignment)
                    : subject_->Allocate(SubjectSize(size), alignment);
-    if (p == nullptr) {
-      return Keep(Fatal(absl::StatusCode::kResourceExhausted,
-                        absl::StrCat(subject_->name(), " failed: ", subject_->FailureReason())));
+    if (p == nullptr || (reinterpret_cast<std::uintptr_t>(p) &
+                         (GuaranteedAlignment(size, alignment) - 1)) != 0) [[unlikely]] {
+      return SubjectFailed(p, alignment);
     }
-    if ((reinterpret_cast<std::uintptr_t>(p) & (GuaranteedAlignment(size, alignment) - 1)) != 0) {
-      return Keep(Fatal(
-          absl::StatusCode::kInternal,
-          absl::StrCat(subject_->name(), " returned ", Address(p), " for alignment ", alignment)));
-    }
-    if (options_.verify) FillPattern(p, size, id);
+    if (verify_) FillPattern(p, size, id);
     *slot = Block(p, size, alignment);
     live_ += size;
     NoteGrowth();
     return true;
+  }
+
+  [[gnu::cold, gnu::noinline]] bool BadAllocation(std::uint64_t id, std::uint64_t size,
+                                                  std::uint64_t alignment) {
+    if (size > max_size_) {
+      return Keep(Semantic(absl::StrCat("allocation of ", size, " bytes for id ", id,
+                                        " exceeds the sane bound of ", max_size_, " bytes")));
+    }
+    return Keep(
+        Semantic(absl::StrCat("alignment ", alignment, " for id ", id, " is not a power of two")));
+  }
+
+  // The subject returned null (or, from Allocate, a misaligned block).
+  [[gnu::cold, gnu::noinline]] bool SubjectFailed(void* p, std::uint64_t alignment) {
+    if (p == nullptr) {
+      return Keep(Fatal(absl::StatusCode::kResourceExhausted,
+                        absl::StrCat(subject_->name(), " failed: ", subject_->FailureReason())));
+    }
+    return Keep(Fatal(
+        absl::StatusCode::kInternal,
+        absl::StrCat(subject_->name(), " returned ", Address(p), " for alignment ", alignment)));
+  }
+
+  [[gnu::cold, gnu::noinline]] bool NotLiveError(const char* what, std::uint64_t id) {
+    return Keep(Semantic(absl::StrCat(what, " of ", NotLive(id))));
   }
 
   // Checks a block's pattern before it is freed or moved.
@@ -281,11 +307,11 @@ class Replayer {
 
   bool Free(std::uint64_t id) {
     Block* slot = blocks_.FindLive(id);
-    if (slot == nullptr) return Keep(Semantic(absl::StrCat("free of ", NotLive(id))));
-    const Block block = *slot;
-    if (options_.verify) {
-      if (!Keep(Verify(id, block))) return false;
+    if (slot == nullptr) [[unlikely]] {
+      return NotLiveError("free", id);
     }
+    const Block block = *slot;
+    if (verify_ && !Keep(Verify(id, block))) return false;
     subject_->Free(block.p(), SubjectSize(block.size()), block.alignment());
     live_ -= block.size();
     blocks_.Bury(id, slot, index_);
@@ -294,33 +320,36 @@ class Replayer {
 
   bool Reallocate(std::uint64_t id, std::uint64_t new_id, std::uint64_t size) {
     const Block* slot = blocks_.FindLive(id);
-    if (slot == nullptr) return Keep(Semantic(absl::StrCat("realloc of ", NotLive(id))));
-    if (size > options_.max_size) {
-      return Keep(
-          Semantic(absl::StrCat("realloc of id ", id, " to ", size,
-                                " bytes exceeds the sane bound of ", options_.max_size, " bytes")));
+    if (slot == nullptr) [[unlikely]] {
+      return NotLiveError("realloc", id);
     }
-    if (new_id != id && blocks_.FindLive(new_id) != nullptr) {
-      return Keep(Semantic(absl::StrCat("realloc to id ", new_id, ", which is already live")));
+    if (size > max_size_ || (new_id != id && blocks_.FindLive(new_id) != nullptr)) [[unlikely]] {
+      return BadReallocation(id, new_id, size);
     }
     const Block old = *slot;
-    if (options_.verify) {
-      if (!Keep(Verify(id, old))) return false;
-    }
+    if (verify_ && !Keep(Verify(id, old))) return false;
     void* p =
         subject_->Reallocate(old.p(), SubjectSize(old.size()), SubjectSize(size), old.alignment());
-    if (p == nullptr) {
-      return Keep(Fatal(absl::StatusCode::kResourceExhausted,
-                        absl::StrCat(subject_->name(), " failed: ", subject_->FailureReason())));
+    if (p == nullptr) [[unlikely]] {
+      return SubjectFailed(p, old.alignment());
     }
     // Slots may move when the sparse table grows: look them up afresh.
     if (new_id != id) blocks_.Bury(id, blocks_.FindLive(id), index_);
     Block* moved = new_id == id ? blocks_.FindLive(id) : blocks_.Insert(new_id);
     *moved = Block(p, size, old.alignment());
-    if (options_.verify) FillPattern(p, size, new_id);
+    if (verify_) FillPattern(p, size, new_id);
     live_ = live_ - old.size() + size;
     NoteGrowth();
     return true;
+  }
+
+  [[gnu::cold, gnu::noinline]] bool BadReallocation(std::uint64_t id, std::uint64_t new_id,
+                                                    std::uint64_t size) {
+    if (size > max_size_) {
+      return Keep(Semantic(absl::StrCat("realloc of id ", id, " to ", size,
+                                        " bytes exceeds the sane bound of ", max_size_, " bytes")));
+    }
+    return Keep(Semantic(absl::StrCat("realloc to id ", new_id, ", which is already live")));
   }
 
   // After live bytes grew: track the peaks, and live at peak footprint. A
@@ -380,6 +409,8 @@ class Replayer {
   EventSource& source_;
   ReplayResult* result_;
   const bool cheap_footprint_;
+  const bool verify_;  // Copies of options_ fields the hot path reads.
+  const std::uint64_t max_size_;
   IdTable blocks_;
   // For a collecting subject: the mutator of GC traces (after blocks_,
   // which it holds weakly, so that it goes first).

@@ -36,6 +36,9 @@ class EventSource {
   }
   // The trace's file name, for messages.
   virtual const std::string& name() const = 0;
+  // Says that event times will not be read, so a source that decodes them
+  // may stop (TraceReader::SkipTimes).
+  virtual void SkipTimes() {}
 
  private:
   EventBatch columns_;  // The default NextBatch's.
@@ -64,6 +67,7 @@ class TraceReaderSource final : public EventSource {
     return status;
   }
   const std::string& name() const override { return reader_.path(); }
+  void SkipTimes() override { reader_.SkipTimes(); }
 
  private:
   TraceReader& reader_;

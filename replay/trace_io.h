@@ -51,6 +51,9 @@ class TraceReader {
   virtual absl::Status NextBatch(EventBatch* batch) = 0;
   // The same as rows.
   virtual absl::Status Next(std::vector<Event>* batch) = 0;
+  // From the next batch on, leaves event times out (they read as 0): the
+  // replay engine has no use for them, and decoding them costs.
+  virtual void SkipTimes() = 0;
   // Index of the next event to be returned (events before it were read).
   virtual std::uint64_t events_read() const = 0;
   // How far through the file reading is, in [0, 1] (0 if unknown).

@@ -424,6 +424,37 @@ TEST(TraceReaderTest, FastAndGeneralChunkPathsReadTheSameEvents) {
   ForEachDecoder([&] { FastAndGeneralChunkPathsReadTheSameEvents(seed); });
 }
 
+// After SkipTimes the reader leaves times out and reads the rest alike.
+TEST(TraceReaderTest, SkipTimesZeroesTimesOnly) {
+  const std::uint64_t seed = testing_util::TestSeed();
+  SCOPED_TRACE(absl::StrCat("seed=", seed));
+  std::mt19937_64 rng(seed);
+  const std::vector<Event> events = RandomEvents(rng, 10000);
+  const std::string path = TempPath("skip-times.trace");
+  ASSERT_TRUE(WriteTrace(path, FullHeader(), events).ok());
+  absl::StatusOr<std::unique_ptr<replay::TraceReader>> reader = replay::TraceReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  replay::EventBatch batch;
+  std::vector<Event> read;
+  std::size_t timed = 0;  // Events read before SkipTimes.
+  for (;;) {
+    ASSERT_TRUE((*reader)->NextBatch(&batch).ok());
+    if (batch.empty()) break;
+    EXPECT_EQ(batch.first(), read.size());
+    batch.AppendRows(&read);
+    if (timed == 0) {
+      timed = read.size();
+      (*reader)->SkipTimes();
+    }
+  }
+  ASSERT_EQ(read.size(), events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    Event want = events[i];
+    if (i >= timed) want.time_ns = 0;
+    ASSERT_EQ(read[i], want) << "event " << i;
+  }
+}
+
 TEST(TraceReaderTest, FastPathRejectsMalformedColumns) {
   ForEachDecoder([] {
     const std::vector<Event> events = TenEvents(1);
