@@ -12,13 +12,14 @@
 #include "replay/gc_mutator.h"
 #include "replay/id_table.h"
 #include "replay/mmap_allocator.h"
+#include "replay/null_subject.h"
 
 namespace replay {
 namespace {
 
 constexpr std::size_t kDefaultAlignment = 16;  // malloc's guarantee.
 constexpr std::size_t kMaxExamples = 10;
-constexpr std::size_t kPrefetchDistance = 16;  // Events ahead whose id slot is prefetched.
+constexpr std::size_t kPrefetchDistance = 32;  // Events ahead whose id slot is prefetched.
 
 // What the subject is asked for: malloc(0) still returns a unique block.
 inline std::uint64_t SubjectSize(std::uint64_t size) { return std::max<std::uint64_t>(size, 1); }
@@ -27,9 +28,9 @@ std::string Address(const void* p) {
   return absl::StrCat("0x", absl::Hex(reinterpret_cast<std::uintptr_t>(p)));
 }
 
-std::uint64_t AlignmentOf(const Event& e) {
-  if (e.alignment != 0) return std::max<std::uint64_t>(e.alignment, kDefaultAlignment);
-  if (e.flavour == Flavour::kValloc || e.flavour == Flavour::kPvalloc) return 4096;
+std::uint64_t AlignmentOf(std::uint64_t alignment, Flavour flavour) {
+  if (alignment != 0) return std::max<std::uint64_t>(alignment, kDefaultAlignment);
+  if (flavour == Flavour::kValloc || flavour == Flavour::kPvalloc) return 4096;
   return kDefaultAlignment;
 }
 
@@ -41,39 +42,37 @@ std::uint64_t GuaranteedAlignment(std::uint64_t size, std::uint64_t alignment) {
   return std::min(alignment, std::bit_floor(std::max<std::uint64_t>(size, 1)));
 }
 
-// The replay of one trace: the engine's state and the event handlers.
+// The replay of one trace: the engine's state and the event handlers. S is
+// the subject's static type: Subject, or a final class whose calls the
+// compiler can inline (the null subject), so that the engine's own cost is
+// measured without an indirect call per event.
+template <typename S>
 class Replayer {
  public:
-  Replayer(Subject* subject, const EngineOptions& options, EventSource& source,
-           ReplayResult* result)
+  Replayer(S* subject, const EngineOptions& options, EventSource& source, ReplayResult* result)
       : subject_(subject),
         options_(options),
         source_(source),
         result_(result),
-        cheap_footprint_(subject->FootprintIsCheap()) {
+        cheap_footprint_(subject->FootprintIsCheap()),
+        verify_(options.verify),
+        max_size_(options.max_size) {
     if (GcSubject* gc = subject->AsGc()) {
       gc_ = std::make_unique<GcMutator>(gc, &blocks_, options.verify, options.on_pause);
     }
   }
 
   absl::Status Run() {
-    absl::Span<const Event> batch;
-    std::uint64_t first = 0;
+    source_.SkipTimes();  // Replays ignore event times.
+    const EventBatch* batch = nullptr;
     for (;;) {
-      if (absl::Status s = source_.Next(&batch, &first); !s.ok()) return s;
-      if (batch.empty()) break;
+      if (absl::Status s = source_.NextBatch(&batch); !s.ok()) return s;
+      if (batch->empty()) break;
       const double start = MonotonicSeconds();
-      absl::Status status = absl::OkStatus();
-      for (std::size_t i = 0; i < batch.size() && status.ok(); ++i) {
-        if (i + kPrefetchDistance < batch.size()) blocks_.Prefetch(batch[i + kPrefetchDistance].id);
-        index_ = first + i;
-        status = Dispatch(batch[i]);
-        ++result_->events;
-        if (index_ >= next_sample_) TakeSample();
-      }
+      const bool ok = gc_ != nullptr ? RunGc(*batch) : RunManual(*batch);
       result_->seconds += MonotonicSeconds() - start - probe_seconds_;
       probe_seconds_ = 0;
-      if (!status.ok()) return status;
+      if (!ok) return status_;
     }
     TakeSample();
     return absl::OkStatus();
@@ -109,25 +108,87 @@ class Replayer {
   const std::uint64_t& live() const { return live_; }
 
  private:
-  absl::Status Dispatch(const Event& e) {
-    ++result_->per_kind[static_cast<int>(e.kind)];
-    if (gc_ != nullptr) return DispatchGc(e);
-    switch (e.kind) {
-      case EventKind::kAlloc:
-        return Allocate(e.id, e.size, AlignmentOf(e), e.flavour == Flavour::kCalloc);
-      case EventKind::kFree:
-        return Free(e.id);
-      case EventKind::kRealloc:
-        return Reallocate(e);
-      case EventKind::kStore:
-      case EventKind::kRootAdd:
-      case EventKind::kRootRemove:
-      case EventKind::kDeath:
-      case EventKind::kCollect:
-        // Manual subjects have no use for the collector's events.
-        return absl::OkStatus();
+  // The manual subjects' loop, straight over the columns: the fast path.
+  // False (with status_ set) when the replay must stop.
+  bool RunManual(const EventBatch& batch) {
+    const std::size_t n = batch.size();
+    const std::uint32_t* kinds = batch.kinds();
+    const std::uint64_t* ids = batch.column(EventBatch::kIds);
+    const std::uint64_t* new_ids = batch.column(EventBatch::kNewIds);
+    const std::uint64_t* sizes = batch.column(EventBatch::kSizes);
+    const std::uint64_t* alignments = batch.column(EventBatch::kAlignments);
+    const std::uint32_t* flavours = batch.column(EventBatch::kFlavours);
+    auto at = [](const auto* column, std::size_t i) -> std::uint64_t {
+      return column != nullptr ? column[i] : 0;
+    };
+    std::uint64_t per_kind[kEventKindCount + 1] = {};  // The last: unknown kinds.
+    bool ok = true;
+    for (std::size_t i = 0; i < n && ok; ++i) {
+      // The slot of an old object is a cache miss: start it early.
+      if (ids != nullptr && i + kPrefetchDistance < n) blocks_.Prefetch(ids[i + kPrefetchDistance]);
+      index_ = batch.first() + i;
+      const std::uint32_t kind = kinds[i];
+      const std::uint64_t id = at(ids, i);
+      switch (static_cast<EventKind>(kind)) {
+        case EventKind::kAlloc: {
+          const auto flavour = static_cast<Flavour>(at(flavours, i));
+          ok = Allocate(id, at(sizes, i), AlignmentOf(at(alignments, i), flavour),
+                        flavour == Flavour::kCalloc);
+          break;
+        }
+        case EventKind::kFree:
+          ok = Free(id);
+          break;
+        case EventKind::kRealloc:
+          ok = Reallocate(id, at(new_ids, i), at(sizes, i));
+          break;
+        case EventKind::kStore:
+        case EventKind::kRootAdd:
+        case EventKind::kRootRemove:
+        case EventKind::kDeath:
+        case EventKind::kCollect:
+          // Manual subjects have no use for the collector's events.
+          break;
+        default:
+          ok = Keep(Semantic(absl::StrCat("unknown event kind ", kind)));
+          break;
+      }
+      ++per_kind[std::min<std::uint32_t>(kind, kEventKindCount)];
+      if (index_ >= next_sample_) [[unlikely]] {
+        TakeSample();
+      }
     }
-    return Semantic(absl::StrCat("unknown event kind ", static_cast<int>(e.kind)));
+    // Counted here rather than through result_, which stores into slots
+    // might alias: every event that was dispatched, the failing one too.
+    for (int k = 0; k < kEventKindCount; ++k) {
+      result_->per_kind[k] += per_kind[k];
+      result_->events += per_kind[k];
+    }
+    result_->events += per_kind[kEventKindCount];
+    return ok;
+  }
+
+  // Collecting subjects: the mutator's events, as rows.
+  bool RunGc(const EventBatch& batch) {
+    bool ok = true;
+    for (std::size_t i = 0; i < batch.size() && ok; ++i) {
+      index_ = batch.first() + i;
+      const Event e = batch.Row(i);
+      if (static_cast<unsigned>(e.kind) < kEventKindCount) {
+        ++result_->per_kind[static_cast<int>(e.kind)];
+      }
+      ok = Keep(DispatchGc(e));
+      ++result_->events;
+      if (index_ >= next_sample_) TakeSample();
+    }
+    return ok;
+  }
+
+  // Whether to go on after `status`; if not, it is the replay's.
+  bool Keep(absl::Status status) {
+    if (status.ok()) return true;
+    status_ = std::move(status);
+    return false;
   }
 
   // A GC trace into a collecting subject: the mutator's events.
@@ -189,35 +250,52 @@ class Replayer {
     return absl::StrCat("id ", id, " is not live: no allocation with this id is outstanding");
   }
 
-  absl::Status Allocate(std::uint64_t id, std::uint64_t size, std::uint64_t alignment, bool zero) {
-    if (size > options_.max_size) {
-      return Semantic(absl::StrCat("allocation of ", size, " bytes for id ", id,
-                                   " exceeds the sane bound of ", options_.max_size, " bytes"));
-    }
-    if ((alignment & (alignment - 1)) != 0) {
-      return Semantic(
-          absl::StrCat("alignment ", alignment, " for id ", id, " is not a power of two"));
+  // The handlers of the fast path: true to go on, false (status_ set) to
+  // stop. What goes wrong is said out of line, so the loop stays small.
+  bool Allocate(std::uint64_t id, std::uint64_t size, std::uint64_t alignment, bool zero) {
+    if (size > max_size_ || (alignment & (alignment - 1)) != 0) [[unlikely]] {
+      return BadAllocation(id, size, alignment);
     }
     Block* slot = blocks_.Insert(id);
-    if (slot == nullptr) {
-      return Semantic(absl::StrCat("allocation of id ", id, ", which is already live"));
+    if (slot == nullptr) [[unlikely]] {
+      return Keep(Semantic(absl::StrCat("allocation of id ", id, ", which is already live")));
     }
     void* p = zero ? subject_->AllocateZeroed(SubjectSize(size), alignment)
                    : subject_->Allocate(SubjectSize(size), alignment);
-    if (p == nullptr) {
-      return Fatal(absl::StatusCode::kResourceExhausted,
-                   absl::StrCat(subject_->name(), " failed: ", subject_->FailureReason()));
+    if (p == nullptr || (reinterpret_cast<std::uintptr_t>(p) &
+                         (GuaranteedAlignment(size, alignment) - 1)) != 0) [[unlikely]] {
+      return SubjectFailed(p, alignment);
     }
-    if ((reinterpret_cast<std::uintptr_t>(p) & (GuaranteedAlignment(size, alignment) - 1)) != 0) {
-      return Fatal(
-          absl::StatusCode::kInternal,
-          absl::StrCat(subject_->name(), " returned ", Address(p), " for alignment ", alignment));
-    }
-    if (options_.verify) FillPattern(p, size, id);
+    if (verify_) FillPattern(p, size, id);
     *slot = Block(p, size, alignment);
     live_ += size;
     NoteGrowth();
-    return absl::OkStatus();
+    return true;
+  }
+
+  [[gnu::cold, gnu::noinline]] bool BadAllocation(std::uint64_t id, std::uint64_t size,
+                                                  std::uint64_t alignment) {
+    if (size > max_size_) {
+      return Keep(Semantic(absl::StrCat("allocation of ", size, " bytes for id ", id,
+                                        " exceeds the sane bound of ", max_size_, " bytes")));
+    }
+    return Keep(
+        Semantic(absl::StrCat("alignment ", alignment, " for id ", id, " is not a power of two")));
+  }
+
+  // The subject returned null (or, from Allocate, a misaligned block).
+  [[gnu::cold, gnu::noinline]] bool SubjectFailed(void* p, std::uint64_t alignment) {
+    if (p == nullptr) {
+      return Keep(Fatal(absl::StatusCode::kResourceExhausted,
+                        absl::StrCat(subject_->name(), " failed: ", subject_->FailureReason())));
+    }
+    return Keep(Fatal(
+        absl::StatusCode::kInternal,
+        absl::StrCat(subject_->name(), " returned ", Address(p), " for alignment ", alignment)));
+  }
+
+  [[gnu::cold, gnu::noinline]] bool NotLiveError(const char* what, std::uint64_t id) {
+    return Keep(Semantic(absl::StrCat(what, " of ", NotLive(id))));
   }
 
   // Checks a block's pattern before it is freed or moved.
@@ -230,48 +308,51 @@ class Replayer {
                               " while it was live in ", subject_->name()));
   }
 
-  absl::Status Free(std::uint64_t id) {
+  bool Free(std::uint64_t id) {
     Block* slot = blocks_.FindLive(id);
-    if (slot == nullptr) return Semantic(absl::StrCat("free of ", NotLive(id)));
-    const Block block = *slot;
-    if (options_.verify) {
-      if (absl::Status s = Verify(id, block); !s.ok()) return s;
+    if (slot == nullptr) [[unlikely]] {
+      return NotLiveError("free", id);
     }
+    const Block block = *slot;
+    if (verify_ && !Keep(Verify(id, block))) return false;
     subject_->Free(block.p(), SubjectSize(block.size()), block.alignment());
     live_ -= block.size();
     blocks_.Bury(id, slot, index_);
-    return absl::OkStatus();
+    return true;
   }
 
-  absl::Status Reallocate(const Event& e) {
-    const Block* slot = blocks_.FindLive(e.id);
-    if (slot == nullptr) return Semantic(absl::StrCat("realloc of ", NotLive(e.id)));
-    if (e.size > options_.max_size) {
-      return Semantic(absl::StrCat("realloc of id ", e.id, " to ", e.size,
-                                   " bytes exceeds the sane bound of ", options_.max_size,
-                                   " bytes"));
+  bool Reallocate(std::uint64_t id, std::uint64_t new_id, std::uint64_t size) {
+    const Block* slot = blocks_.FindLive(id);
+    if (slot == nullptr) [[unlikely]] {
+      return NotLiveError("realloc", id);
     }
-    if (e.new_id != e.id && blocks_.FindLive(e.new_id) != nullptr) {
-      return Semantic(absl::StrCat("realloc to id ", e.new_id, ", which is already live"));
+    if (size > max_size_ || (new_id != id && blocks_.FindLive(new_id) != nullptr)) [[unlikely]] {
+      return BadReallocation(id, new_id, size);
     }
     const Block old = *slot;
-    if (options_.verify) {
-      if (absl::Status s = Verify(e.id, old); !s.ok()) return s;
-    }
-    void* p = subject_->Reallocate(old.p(), SubjectSize(old.size()), SubjectSize(e.size),
-                                   old.alignment());
-    if (p == nullptr) {
-      return Fatal(absl::StatusCode::kResourceExhausted,
-                   absl::StrCat(subject_->name(), " failed: ", subject_->FailureReason()));
+    if (verify_ && !Keep(Verify(id, old))) return false;
+    void* p =
+        subject_->Reallocate(old.p(), SubjectSize(old.size()), SubjectSize(size), old.alignment());
+    if (p == nullptr) [[unlikely]] {
+      return SubjectFailed(p, old.alignment());
     }
     // Slots may move when the sparse table grows: look them up afresh.
-    if (e.new_id != e.id) blocks_.Bury(e.id, blocks_.FindLive(e.id), index_);
-    Block* moved = e.new_id == e.id ? blocks_.FindLive(e.id) : blocks_.Insert(e.new_id);
-    *moved = Block(p, e.size, old.alignment());
-    if (options_.verify) FillPattern(p, e.size, e.new_id);
-    live_ = live_ - old.size() + e.size;
+    if (new_id != id) blocks_.Bury(id, blocks_.FindLive(id), index_);
+    Block* moved = new_id == id ? blocks_.FindLive(id) : blocks_.Insert(new_id);
+    *moved = Block(p, size, old.alignment());
+    if (verify_) FillPattern(p, size, new_id);
+    live_ = live_ - old.size() + size;
     NoteGrowth();
-    return absl::OkStatus();
+    return true;
+  }
+
+  [[gnu::cold, gnu::noinline]] bool BadReallocation(std::uint64_t id, std::uint64_t new_id,
+                                                    std::uint64_t size) {
+    if (size > max_size_) {
+      return Keep(Semantic(absl::StrCat("realloc of id ", id, " to ", size,
+                                        " bytes exceeds the sane bound of ", max_size_, " bytes")));
+    }
+    return Keep(Semantic(absl::StrCat("realloc to id ", new_id, ", which is already live")));
   }
 
   // After live bytes grew: track the peaks, and live at peak footprint. A
@@ -326,15 +407,18 @@ class Replayer {
     next_sample_ = index_ + interval_;
   }
 
-  Subject* subject_;
+  S* subject_;
   const EngineOptions& options_;
   EventSource& source_;
   ReplayResult* result_;
   const bool cheap_footprint_;
+  const bool verify_;  // Copies of options_ fields the hot path reads.
+  const std::uint64_t max_size_;
   IdTable blocks_;
   // For a collecting subject: the mutator of GC traces (after blocks_,
   // which it holds weakly, so that it goes first).
   std::unique_ptr<GcMutator> gc_;
+  absl::Status status_;  // Why the replay stopped.
   std::uint64_t index_ = 0;
   std::uint64_t live_ = 0;
   std::uint64_t interval_ = 1;
@@ -364,17 +448,33 @@ absl::Status Engine::Replay(TraceReader& reader, ReplayResult* result) {
   return Replay(source, result);
 }
 
-absl::Status Engine::Replay(EventSource& source, ReplayResult* result) {
-  result->subject = subject_->name();
-  Replayer replayer(subject_, options_, source, result);
-  running_ = &replayer.blocks();
-  running_live_ = &replayer.live();
+namespace {
+
+// `*table` and `*live` show the replay's id table and live bytes while it
+// runs (Engine::FindBlock, LiveBytes).
+template <typename S>
+absl::Status ReplayWith(S* subject, const EngineOptions& options, EventSource& source,
+                        ReplayResult* result, const IdTable** table, const std::uint64_t** live) {
+  Replayer<S> replayer(subject, options, source, result);
+  *table = &replayer.blocks();
+  *live = &replayer.live();
   absl::Status status = replayer.Run();
   replayer.Finish();
   replayer.FreeAll();
-  running_ = nullptr;
-  running_live_ = nullptr;
+  *table = nullptr;
+  *live = nullptr;
   return status;
+}
+
+}  // namespace
+
+absl::Status Engine::Replay(EventSource& source, ReplayResult* result) {
+  result->subject = subject_->name();
+  // The null subject measures the engine alone: its calls are inlined.
+  if (auto* null = dynamic_cast<NullSubject*>(subject_)) {
+    return ReplayWith(null, options_, source, result, &running_, &running_live_);
+  }
+  return ReplayWith(subject_, options_, source, result, &running_, &running_live_);
 }
 
 std::optional<LiveBlock> Engine::FindBlock(std::uintptr_t p) const {

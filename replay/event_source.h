@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "replay/event.h"
+#include "replay/event_batch.h"
 #include "replay/trace_io.h"
 
 namespace replay {
@@ -23,8 +24,24 @@ class EventSource {
   // The next batch of events, valid until the next call, and the index of
   // its first event in the trace. An empty batch means the end.
   virtual absl::Status Next(absl::Span<const Event>* batch, std::uint64_t* first) = 0;
+  // The same as columns, which is what the engine reads: sources that
+  // decode columns hand them over; by default the rows are transposed.
+  virtual absl::Status NextBatch(const EventBatch** batch) {
+    absl::Span<const Event> rows;
+    std::uint64_t first = 0;
+    absl::Status status = Next(&rows, &first);
+    columns_.AssignRows(first, rows);
+    *batch = &columns_;
+    return status;
+  }
   // The trace's file name, for messages.
   virtual const std::string& name() const = 0;
+  // Says that event times will not be read, so a source that decodes them
+  // may stop (TraceReader::SkipTimes).
+  virtual void SkipTimes() {}
+
+ private:
+  EventBatch columns_;  // The default NextBatch's.
 };
 
 // Told, after each batch read, how far through the file reading is and how
@@ -43,12 +60,20 @@ class TraceReaderSource final : public EventSource {
     if (progress_) progress_(reader_.fraction_read(), reader_.events_read());
     return status;
   }
+  absl::Status NextBatch(const EventBatch** batch) override {
+    absl::Status status = reader_.NextBatch(&columns_);
+    *batch = &columns_;
+    if (progress_) progress_(reader_.fraction_read(), reader_.events_read());
+    return status;
+  }
   const std::string& name() const override { return reader_.path(); }
+  void SkipTimes() override { reader_.SkipTimes(); }
 
  private:
   TraceReader& reader_;
   ProgressFn progress_;
   std::vector<Event> batch_;
+  EventBatch columns_;
 };
 
 }  // namespace replay

@@ -119,6 +119,11 @@ struct Totals {
 
 void AppendVarint(std::string* out, std::uint64_t value);
 
+// Whether readers unpack varints with BMI2's pext (where it is fast), and
+// whether this CPU has it at all: tests check both decoders.
+bool& UsePext();
+bool PextAvailable();
+
 // A reader over bytes in memory (`name` stands for the path in messages):
 // for fuzzing and tests.
 absl::StatusOr<std::unique_ptr<TraceReader>> OpenTraceReaderFromMemory(const std::string& name,

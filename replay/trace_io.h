@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "replay/event.h"
+#include "replay/event_batch.h"
 #include "traces/trace.pb.h"
 
 namespace replay {
@@ -44,9 +45,15 @@ class TraceReader {
   virtual ~TraceReader() = default;
 
   virtual const traces::TraceHeader& header() const = 0;
-  // Replaces *batch with the next chunk's events; an empty batch means the
-  // end, after the footer has been checked against what was read.
+  // Replaces *batch with the next events (a few thousand, from one chunk);
+  // an empty batch means the end, after the footer has been checked against
+  // what was read.
+  virtual absl::Status NextBatch(EventBatch* batch) = 0;
+  // The same as rows.
   virtual absl::Status Next(std::vector<Event>* batch) = 0;
+  // From the next batch on, leaves event times out (they read as 0): the
+  // replay engine has no use for them, and decoding them costs.
+  virtual void SkipTimes() = 0;
   // Index of the next event to be returned (events before it were read).
   virtual std::uint64_t events_read() const = 0;
   // How far through the file reading is, in [0, 1] (0 if unknown).

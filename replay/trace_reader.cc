@@ -1,7 +1,14 @@
 // TraceReader: reads framed records one at a time (bounded memory) and
 // checks everything traces/FORMAT.md promises, naming the file, the byte
 // offset (framing) or event index (contents) and what was expected.
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+#include <array>
+#include <bit>
 #include <cstring>
+#include <initializer_list>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -9,66 +16,127 @@
 #include "absl/strings/str_format.h"
 #include "replay/byte_io.h"
 #include "replay/crc32c.h"
+#include "replay/event_batch.h"
 #include "replay/trace_format.h"
 #include "replay/trace_io.h"
 
 namespace replay {
 namespace {
 
-// The columns of one chunk as the row loop reads them, value by value. Two
-// kinds: parsed protobuf fields (the general path) and cursors straight
-// over the packed varints of the record (the fast path, see FastChunk).
-template <typename T>
-class ParsedColumn {
- public:
-  explicit ParsedColumn(const google::protobuf::RepeatedField<T>& field)
-      : data_(field.empty() ? &kZero : field.data()), stride_(field.empty() ? 0 : 1) {}
-  T Next(bool* /*bad*/) {
-    const T v = *data_;
-    data_ += stride_;
+// Payloads are followed by this many zero bytes, so that a varint anywhere
+// in one, and the 16 bytes from its start, can be read with 8-byte loads.
+constexpr std::size_t kPadding = 24;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
+constexpr std::uint64_t kGroupBits = 0x7F7F7F7F7F7F7F7Full;
+
+std::uint64_t Load64(const std::uint8_t* p) {
+  std::uint64_t word;
+  std::memcpy(&word, p, 8);
+  return word;  // Little-endian: the first byte is the lowest.
+}
+
+// The high bits of a word's eight bytes as an 8-bit mask (SSE2's movemask
+// without intrinsics): bit k is byte k's continuation bit.
+unsigned HighBitMask(std::uint64_t w) {
+  return static_cast<unsigned>(((w & kHighBits) * 0x0002040810204081ull) >> 56);
+}
+
+// Two ways to pack the 7-bit groups of a varint's first `bytes` bytes (1 to
+// 8, low byte first) into its value. Portable: three shift-and-mask steps.
+struct ShiftGroups {
+  static std::uint64_t Pack(std::uint64_t w, unsigned bytes) {
+    w &= kGroupBits >> (64 - 8 * bytes);
+    w = (w & 0x007F007F007F007Full) | ((w & 0x7F007F007F007F00ull) >> 1);
+    w = (w & 0x00003FFF00003FFFull) | ((w & 0x3FFF00003FFF0000ull) >> 2);
+    return (w & 0x000000000FFFFFFFull) | ((w & 0x0FFFFFFF00000000ull) >> 4);
+  }
+};
+#if defined(__x86_64__)
+// BMI2's pext does it in one instruction where it is fast (see PextIsFast).
+// Inline assembly, so that the template below needs no target attribute.
+struct PextGroups {
+  static std::uint64_t Pack(std::uint64_t w, unsigned bytes) {
+    std::uint64_t v;
+    asm("pext %2, %1, %0" : "=r"(v) : "r"(w), "r"(kGroupBits >> (64 - 8 * bytes)));
     return v;
   }
-
- private:
-  static constexpr T kZero = 0;
-  const T* data_;  // An absent column reads its one zero with a stride of 0.
-  std::size_t stride_;
 };
+#endif
 
-// Packed varints whose count and final terminator were checked before, so
-// the cursor cannot run off the end; an over-long varint (more than 10
-// bytes) sets `bad`, and the caller falls back to the general path.
-template <typename T, bool kZigZag = false>
-class VarintColumn {
- public:
-  VarintColumn() = default;
-  explicit VarintColumn(const char* p) : p_(reinterpret_cast<const std::uint8_t*>(p)) {}
-  T Next(bool* bad) {
-    if (p_ == nullptr) return 0;
-    std::uint64_t v = *p_++;
-    if (v >= 0x80) [[unlikely]]
-      v = Slow(v, bad);
-    if constexpr (kZigZag) {
-      return static_cast<T>((v >> 1) ^ (~(v & 1) + 1));
-    } else {
-      return static_cast<T>(v);  // uint32 fields keep the low bits, as protobuf does.
-    }
+// Intel since Haswell and AMD since Zen 3 run pext in a cycle or three;
+// earlier AMD cores run it in microcode, far slower than the shifts.
+bool PextIsFast() {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("bmi2")) return false;
+  if (__builtin_cpu_is("intel")) return true;
+  unsigned eax, ebx, ecx, edx;
+  if (!__builtin_cpu_is("amd") || __get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF) >= 0x19;
+#else
+  return false;
+#endif
+}
+
+// A varint of 9 or 10 bytes at p, or false if it is longer (protobuf
+// rejects those). Bits beyond 64 are dropped, as protobuf drops them.
+bool DecodeLongVarint(const std::uint8_t* p, std::uint64_t* value, unsigned* bytes) {
+  std::uint64_t v = ShiftGroups::Pack(Load64(p), 8) | std::uint64_t{p[8] & 0x7Fu} << 56;
+  *bytes = 9;
+  if (p[8] >= 0x80) {
+    v |= std::uint64_t{p[9]} << 63;
+    if (p[9] >= 0x80) return false;
+    *bytes = 10;
   }
+  *value = v;
+  return true;
+}
 
- private:
-  std::uint64_t Slow(std::uint64_t v, bool* bad) {
-    v &= 0x7F;
-    for (int shift = 7; shift < 70; shift += 7) {
-      const std::uint64_t byte = *p_++;
-      v |= (byte & 0x7F) << shift;
-      if (byte < 0x80) return v;
+// Decodes the next `n` varints at *cursor into out[0..n) and moves the
+// cursor past them. The caller checked that the column holds `n` varints
+// ending in a terminator, and the payload is padded, so loads cannot run
+// off the end. Values are truncated to T as protobuf truncates uint32
+// fields. False on a varint of more than 10 bytes.
+//
+// Where every varint took a load whose result gave the next one's address
+// (a chain of ~8 cycles each), the ends of all varints in a 16-byte window
+// come from one mask, and each varint is then loaded from its own start.
+template <typename Groups, typename T>
+bool DecodeVarints(const std::uint8_t** cursor, std::size_t n, T* out) {
+  const std::uint8_t* p = *cursor;
+  std::size_t i = 0;
+  while (i < n) {
+    const std::uint64_t lo = Load64(p);
+    // Kinds, time steps, mostly-zero columns: eight one-byte varints.
+    if ((lo & kHighBits) == 0 && i + 8 <= n) {
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) out[i + k] = static_cast<T>((lo >> (8 * k)) & 0xFF);
+      p += 8;
+      i += 8;
+      continue;
     }
-    *bad = true;
-    return 0;
+    // Bit k set: byte k of the window ends a varint.
+    unsigned ends = ~(HighBitMask(lo) | HighBitMask(Load64(p + 8)) << 8) & 0xFFFF;
+    if (ends == 0) return false;  // Over 16 bytes.
+    unsigned start = 0;
+    do {
+      const unsigned end = static_cast<unsigned>(std::countr_zero(ends));
+      const unsigned bytes = end - start + 1;
+      std::uint64_t v;
+      if (bytes <= 8) [[likely]] {
+        v = Groups::Pack(Load64(p + start), bytes);
+      } else {
+        unsigned long_bytes;
+        if (!DecodeLongVarint(p + start, &v, &long_bytes)) return false;
+      }
+      out[i++] = static_cast<T>(v);
+      start = end + 1;
+      ends &= ends - 1;
+    } while (ends != 0 && i < n);
+    p += start;
   }
-
-  const std::uint8_t* p_ = nullptr;  // Null: an absent column, all zeros.
-};
+  *cursor = p;
+  return true;
+}
 
 // The fields of one EventChunk record located without parsing it, when it
 // has the shape every writer produces: first_event as a varint, each column
@@ -84,7 +152,7 @@ struct FastChunk {
   Span columns[13];  // By field number; 2..12 are the columns.
 
   // Reads the record's layout; false if it needs the general path.
-  bool Locate(const std::string& payload) {
+  bool Locate(absl::string_view payload) {
     *this = FastChunk{};
     const char* p = payload.data();
     const char* const end = p + payload.size();
@@ -182,7 +250,7 @@ class TraceReaderImpl final : public TraceReader {
           absl::StrCat(Where(record_offset_), "expected the header record, found a ",
                        internal::RecordTypeName(*type), " record")));
     }
-    if (!header_.ParseFromString(payload_)) {
+    if (!header_.ParseFromArray(payload_.data(), static_cast<int>(payload_size_))) {
       return Fail(absl::DataLossError(absl::StrCat(
           Where(record_offset_), "the header record does not parse as a traces.TraceHeader")));
     }
@@ -195,12 +263,20 @@ class TraceReaderImpl final : public TraceReader {
   }
 
   const traces::TraceHeader& header() const override { return header_; }
+  void SkipTimes() override { skip_times_ = true; }
   std::uint64_t events_read() const override { return totals_.event_count; }
   const std::string& path() const override { return path_; }
   double fraction_read() const override { return in_.fraction_read(); }
 
   absl::Status Next(std::vector<Event>* batch) override {
     batch->clear();
+    absl::Status status = NextBatch(&rows_);
+    if (status.ok()) rows_.AppendRows(batch);
+    return status;
+  }
+
+  absl::Status NextBatch(EventBatch* batch) override {
+    batch->Reset(totals_.event_count, 0);
     if (!status_.ok() || done_) return status_;
     if (rows_left_ > 0) return NextRows(batch);
     absl::StatusOr<int> type = ReadRecord();
@@ -283,6 +359,7 @@ class TraceReaderImpl final : public TraceReader {
     // Grow the payload as it arrives, so a corrupt length cannot make us
     // allocate more than the file holds.
     payload_.clear();
+    payload_size_ = 0;
     constexpr std::size_t kStep = 1 << 20;
     while (payload_.size() < length) {
       const std::size_t old = payload_.size();
@@ -302,6 +379,8 @@ class TraceReaderImpl final : public TraceReader {
     const std::uint32_t stored = crc_bytes[0] | (crc_bytes[1] << 8) | (crc_bytes[2] << 16) |
                                  (std::uint32_t{crc_bytes[3]} << 24);
     const std::uint32_t computed = Crc32c(payload_.data(), payload_.size());
+    payload_size_ = payload_.size();
+    payload_.append(kPadding, '\0');
     if (stored != computed) {
       return Fail(absl::DataLossError(absl::StrFormat(
           "%s%s record checksum mismatch after event %d (expected 0x%08x, found 0x%08x)",
@@ -320,27 +399,21 @@ class TraceReaderImpl final : public TraceReader {
   // parsing when it has the usual shape (the fast path), else parses it with
   // protobuf, then checks its shape.
   absl::Status StartChunk() {
-    fast_ = fast_chunk_.Locate(payload_);
+    const absl::string_view payload(payload_.data(), payload_size_);
+    fast_ = fast_chunk_.Locate(payload);
     std::uint64_t first_event, rows;
     std::uint64_t counts[kOptionalColumns];
     if (fast_) {
-      const FastChunk::Span* c = fast_chunk_.columns;
       first_event = fast_chunk_.first_event;
-      rows = c[2].count;
-      for (int k = 0; k < kOptionalColumns; ++k) counts[k] = c[k + 3].count;
-      fast_columns_ = {V32(c[2].data),
-                       V32(c[7].data),
-                       V32(c[8].data),
-                       V32(c[10].data),
-                       V32(c[11].data),
-                       V32(c[12].data),
-                       V64(c[3].data),
-                       V64(c[4].data),
-                       V64(c[5].data),
-                       V64(c[6].data),
-                       VarintColumn<std::int64_t, true>(c[9].data)};
+      rows = fast_chunk_.columns[2].count;
+      for (int field = 2; field <= 12; ++field) {
+        cursors_[field] = reinterpret_cast<const std::uint8_t*>(fast_chunk_.columns[field].data);
+        if (field > 2) counts[field - 3] = fast_chunk_.columns[field].count;
+      }
     } else {
-      if (!chunk_.ParseFromString(payload_)) return Unparsable();
+      if (!chunk_.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+        return Unparsable();
+      }
       first_event = chunk_.first_event();
       rows = static_cast<std::uint64_t>(chunk_.kinds_size());
       const int sizes[kOptionalColumns] = {chunk_.ids_size(),         chunk_.new_ids_size(),
@@ -349,37 +422,225 @@ class TraceReaderImpl final : public TraceReader {
                                            chunk_.time_deltas_size(), chunk_.sites_size(),
                                            chunk_.pool_hints_size(),  chunk_.slots_size()};
       for (int k = 0; k < kOptionalColumns; ++k) counts[k] = static_cast<std::uint64_t>(sizes[k]);
-      parsed_columns_ = {P32(chunk_.kinds()),
-                         P32(chunk_.flavours()),
-                         P32(chunk_.threads()),
-                         P32(chunk_.sites()),
-                         P32(chunk_.pool_hints()),
-                         P32(chunk_.slots()),
-                         P64(chunk_.ids()),
-                         P64(chunk_.new_ids()),
-                         P64(chunk_.sizes()),
-                         P64(chunk_.alignments()),
-                         ParsedColumn<std::int64_t>(chunk_.time_deltas())};
     }
     if (absl::Status s = CheckShape(first_event, rows, counts); !s.ok()) return s;
     rows_left_ = rows;
+    rows_done_ = 0;
     return absl::OkStatus();
   }
 
-  // The next few thousand events of the current chunk: a batch small enough
-  // to stay in cache while the engine dispatches it.
-  absl::Status NextRows(std::vector<Event>* batch) {
-    const std::uint64_t n = std::min<std::uint64_t>(rows_left_, kRowsPerBatch);
-    bool bad = false;
-    absl::Status status = fast_ ? AssembleRows(fast_columns_, n, batch, &bad)
-                                : AssembleRows(parsed_columns_, n, batch, &bad);
-    // Locate checked all but a varint of over 10 bytes, which protobuf
-    // rejects too.
-    if (bad) return Unparsable();
-    if (!status.ok()) return status;
+  // The next few thousand events of the current chunk, column by column: a
+  // batch small enough to stay in cache while the engine dispatches it.
+  absl::Status NextRows(EventBatch* batch) {
+    const std::size_t n = static_cast<std::size_t>(std::min(rows_left_, kRowsPerBatch));
+    batch->Reset(totals_.event_count, n);
+    if (fast_) {
+      // Locate checked all but a varint of over 10 bytes, which protobuf
+      // rejects too.
+      if (!DecodeColumns(n, batch)) return Unparsable();
+    } else {
+      CopyColumns(n, batch);
+    }
+    if (!skip_times_) AccumulateTimes(batch);
+    if (absl::Status s = CheckEvents(batch); !s.ok()) return s;
+    AddTotals(*batch);
     rows_left_ -= n;
+    rows_done_ += n;
     if (rows_left_ == 0) ++totals_.chunk_count;
     return absl::OkStatus();
+  }
+
+  // The fast path: each present column's next n varints, a column at a time.
+  bool DecodeColumns(std::size_t n, EventBatch* batch) {
+#if defined(__x86_64__)
+    if (internal::UsePext()) return DecodeColumns<PextGroups>(n, batch);
+#endif
+    return DecodeColumns<ShiftGroups>(n, batch);
+  }
+  template <typename Groups>
+  bool DecodeColumns(std::size_t n, EventBatch* batch) {
+    if (!DecodeVarints<Groups>(&cursors_[2], n, batch->MutableKinds())) return false;
+    for (int field = 3; field <= 12; ++field) {
+      if (cursors_[field] == nullptr || (field == kTimeDeltasField && skip_times_)) continue;
+      const Target t = kTargets[field];
+      const bool ok =
+          t.wide ? DecodeVarints<Groups>(&cursors_[field], n, batch->Mutable(t.wide_column))
+                 : DecodeVarints<Groups>(&cursors_[field], n, batch->Mutable(t.narrow_column));
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  // The general path: the same rows of the parsed chunk's fields.
+  void CopyColumns(std::size_t n, EventBatch* batch) {
+    auto copy = [&](const auto& field, auto* out) {
+      std::copy_n(field.data() + rows_done_, n, out);
+    };
+    copy(chunk_.kinds(), batch->MutableKinds());
+    const google::protobuf::RepeatedField<std::uint64_t>* wide[] = {
+        &chunk_.ids(), &chunk_.new_ids(), &chunk_.sizes(), &chunk_.alignments()};
+    for (int c = 0; c < 4; ++c) {
+      if (!wide[c]->empty()) copy(*wide[c], batch->Mutable(static_cast<EventBatch::Wide>(c)));
+    }
+    // The raw zigzag deltas, as the fast path leaves them.
+    if (!chunk_.time_deltas().empty() && !skip_times_) {
+      std::uint64_t* out = batch->Mutable(EventBatch::kTimes);
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto delta = static_cast<std::uint64_t>(chunk_.time_deltas(rows_done_ + i));
+        out[i] = delta << 1 ^ (std::uint64_t{0} - (delta >> 63));
+      }
+    }
+    const google::protobuf::RepeatedField<std::uint32_t>* narrow[] = {
+        &chunk_.flavours(), &chunk_.threads(), &chunk_.sites(), &chunk_.pool_hints(),
+        &chunk_.slots()};
+    for (int c = 0; c < EventBatch::kNarrowCount; ++c) {
+      if (!narrow[c]->empty()) copy(*narrow[c], batch->Mutable(static_cast<EventBatch::Narrow>(c)));
+    }
+  }
+
+  // Turns the zigzag time deltas into absolute times (a time column is
+  // needed, constant, when a chunk has no deltas after earlier time went by).
+  void AccumulateTimes(EventBatch* batch) {
+    const std::size_t n = batch->size();
+    if (batch->column(EventBatch::kTimes) == nullptr) {
+      if (last_time_ns_ != 0) std::fill_n(batch->Mutable(EventBatch::kTimes), n, last_time_ns_);
+      return;
+    }
+    std::uint64_t* times = batch->Mutable(EventBatch::kTimes);
+    std::uint64_t t = last_time_ns_;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t zigzag = times[i];
+      t += (zigzag >> 1) ^ (~(zigzag & 1) + 1);
+      times[i] = t;
+    }
+    last_time_ns_ = t;
+  }
+
+  // Whether any event may break a rule of traces/FORMAT.md: per present
+  // column, one pass of and/or over a mask that the event's kind picks,
+  // without branches (the fast path). It may answer yes for a valid batch
+  // (an alignment of exactly 2^48); CheckEvents then finds nothing wrong.
+  static bool AnyDefect(const EventBatch& b) {
+    const std::size_t n = b.size();
+    const std::uint32_t* kinds = b.kinds();
+    std::uint32_t all_kinds = 0;
+    for (std::size_t i = 0; i < n; ++i) all_kinds |= kinds[i];
+    if (all_kinds >= kEventKindCount) return true;  // An OR of kinds < 8 is < 8.
+    // Per kind: all ones where a field must be 0.
+    constexpr auto kind_mask = [](std::initializer_list<EventKind> kinds_that_may) {
+      std::array<std::uint64_t, kEventKindCount> mask;
+      mask.fill(~std::uint64_t{0});
+      for (EventKind k : kinds_that_may) mask[static_cast<int>(k)] = 0;
+      return mask;
+    };
+    using K = EventKind;
+    static constexpr auto kNoId = kind_mask(
+        {K::kAlloc, K::kFree, K::kRealloc, K::kStore, K::kRootAdd, K::kRootRemove, K::kDeath});
+    static constexpr auto kNoNewId = kind_mask({K::kRealloc, K::kStore});
+    static constexpr auto kNoSize = kind_mask({K::kAlloc, K::kRealloc, K::kStore});
+    static constexpr auto kNotAlloc = kind_mask({K::kAlloc});
+    std::uint64_t bad = 0;
+    auto check = [&](const auto* column, const std::array<std::uint64_t, kEventKindCount>& mask) {
+      if (column == nullptr) return;
+      for (std::size_t i = 0; i < n; ++i) bad |= column[i] & mask[kinds[i]];
+    };
+    const std::uint64_t* sizes = b.column(EventBatch::kSizes);
+    const std::uint64_t* alignments = b.column(EventBatch::kAlignments);
+    const std::uint32_t* flavours = b.column(EventBatch::kFlavours);
+    const std::uint32_t* slots = b.column(EventBatch::kSlots);
+    check(b.column(EventBatch::kIds), kNoId);
+    check(b.column(EventBatch::kNewIds), kNoNewId);
+    check(sizes, kNoSize);
+    check(alignments, kNotAlloc);
+    check(flavours, kNotAlloc);
+    check(slots, kNotAlloc);
+    // Bits at or above 48: a size or alignment of 2^48 or more.
+    std::uint64_t high = 0;
+    if (sizes != nullptr) {
+      for (std::size_t i = 0; i < n; ++i) high |= sizes[i] >> 48;
+      bad |= high > 1;  // 2^48 itself is allowed; a size above it has other bits.
+      if (high == 1) {
+        for (std::size_t i = 0; i < n; ++i) bad |= sizes[i] > internal::kMaxSize;
+      }
+    }
+    if (alignments != nullptr) {
+      high = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t a = alignments[i];
+        bad |= a & (a - 1);
+        high |= a >> 48;
+      }
+      bad |= high;
+    }
+    if (flavours != nullptr) {
+      for (std::size_t i = 0; i < n; ++i) bad |= flavours[i] >= kFlavourCount;
+    }
+    if (slots != nullptr) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t size = sizes != nullptr ? sizes[i] : 0;
+        bad |= std::uint64_t{slots[i]} * internal::kSlotBytes > size;
+      }
+    }
+    return bad != 0;
+  }
+
+  // The first event that breaks a rule, if any, is the error; its batch is
+  // not delivered.
+  absl::Status CheckEvents(EventBatch* batch) {
+    if (!AnyDefect(*batch)) [[likely]] {
+      return absl::OkStatus();
+    }
+    const std::uint32_t* kinds = batch->kinds();
+    const std::uint32_t* flavours = batch->column(EventBatch::kFlavours);
+    for (std::size_t i = 0; i < batch->size(); ++i) {
+      // Kinds and flavours as stored: an enum would truncate them.
+      const std::uint32_t kind = kinds[i], flavour = flavours != nullptr ? flavours[i] : 0;
+      std::string problem;
+      if (kind >= kEventKindCount) {
+        problem =
+            absl::StrCat("unknown event kind ", kind, " (expected 0..", kEventKindCount - 1, ")");
+      } else if (flavour >= kFlavourCount) {
+        problem =
+            absl::StrCat("unknown flavour ", flavour, " (expected 0..", kFlavourCount - 1, ")");
+      } else {
+        problem = internal::EventProblem(batch->Row(i));
+      }
+      if (!problem.empty()) {
+        const std::uint64_t index = batch->first() + i;
+        batch->Reset(index, 0);
+        return Fail(absl::InvalidArgumentError(absl::StrCat(AtEvent(index), problem)));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The footer's totals, a column at a time.
+  void AddTotals(const EventBatch& batch) {
+    const std::size_t n = batch.size();
+    const std::uint32_t* kinds = batch.kinds();
+    // Counts in 16-bit lanes of two words (kinds 0-3, 4-7): an array of
+    // counters would make each increment wait for the last one's store.
+    static_assert(kEventKindCount == 8 && kRowsPerBatch < 0x10000);
+    std::uint64_t low = 0, high = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t one = std::uint64_t{1} << (16 * (kinds[i] & 3));
+      low += kinds[i] < 4 ? one : 0;
+      high += kinds[i] < 4 ? 0 : one;
+    }
+    for (int k = 0; k < 4; ++k) {
+      totals_.per_kind[k] += (low >> (16 * k)) & 0xFFFF;
+      totals_.per_kind[k + 4] += (high >> (16 * k)) & 0xFFFF;
+    }
+    if (const std::uint64_t* sizes = batch.column(EventBatch::kSizes)) {
+      std::uint64_t bytes = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const bool allocates = kinds[i] == static_cast<std::uint32_t>(EventKind::kAlloc) ||
+                               kinds[i] == static_cast<std::uint32_t>(EventKind::kRealloc);
+        bytes += sizes[i] & (std::uint64_t{0} - allocates);
+      }
+      totals_.bytes_allocated += bytes;
+    }
+    totals_.event_count += n;
   }
 
   absl::Status Unparsable() {
@@ -422,61 +683,10 @@ class TraceReaderImpl final : public TraceReader {
     return absl::OkStatus();
   }
 
-  // One pass, row by row, so each event is written once while it is in
-  // cache; every field of every row is written (the batch is reused).
-  template <typename C>
-  absl::Status AssembleRows(C& columns, std::uint64_t rows, std::vector<Event>* batch, bool* bad) {
-    const std::uint64_t index = totals_.event_count;
-    batch->resize(rows);
-    Event* events = batch->data();
-    // Locals, not members, so stores through `e` cannot force reloads.
-    std::uint64_t time_ns = last_time_ns_;
-    internal::Totals totals;
-    for (std::uint64_t i = 0; i < rows; ++i) {
-      const std::uint32_t kind = columns.kinds.Next(bad);
-      const std::uint32_t flavour = columns.flavours.Next(bad);
-      if (kind >= kEventKindCount || flavour >= kFlavourCount) [[unlikely]] {
-        if (*bad) return absl::OkStatus();
-        batch->clear();
-        return Fail(absl::InvalidArgumentError(absl::StrCat(
-            AtEvent(index + i), kind >= kEventKindCount
-                                    ? absl::StrCat("unknown event kind ", kind, " (expected 0..",
-                                                   kEventKindCount - 1, ")")
-                                    : absl::StrCat("unknown flavour ", flavour, " (expected 0..",
-                                                   kFlavourCount - 1, ")"))));
-      }
-      Event& e = events[i];
-      e.kind = static_cast<EventKind>(kind);
-      e.flavour = static_cast<Flavour>(flavour);
-      e.thread = columns.threads.Next(bad);
-      e.id = columns.ids.Next(bad);
-      e.new_id = columns.new_ids.Next(bad);
-      e.size = columns.sizes.Next(bad);
-      e.alignment = columns.alignments.Next(bad);
-      time_ns += static_cast<std::uint64_t>(columns.time_deltas.Next(bad));
-      e.time_ns = time_ns;
-      e.site = columns.sites.Next(bad);
-      e.pool_hint = columns.pool_hints.Next(bad);
-      e.slots = columns.slots.Next(bad);
-      const internal::EventDefect defect = internal::FindEventDefect(e);
-      if (defect != internal::EventDefect::kNone) [[unlikely]] {
-        if (*bad) return absl::OkStatus();
-        const std::string problem = internal::DescribeEventDefect(defect, e);
-        batch->clear();
-        return Fail(absl::InvalidArgumentError(absl::StrCat(AtEvent(index + i), problem)));
-      }
-      totals.Add(e);
-    }
-    if (*bad) return absl::OkStatus();  // The caller reports it.
-    last_time_ns_ = time_ns;
-    totals_.Merge(totals);
-    return absl::OkStatus();
-  }
-
   absl::Status CheckFooter() {
     traces::TraceFooter footer;
     const std::uint64_t index = totals_.event_count;
-    if (!footer.ParseFromString(payload_)) {
+    if (!footer.ParseFromArray(payload_.data(), static_cast<int>(payload_size_))) {
       return Fail(absl::DataLossError(absl::StrCat(Where(record_offset_), "event ", index,
                                                    ": the footer record does not parse as a "
                                                    "traces.TraceFooter")));
@@ -524,34 +734,40 @@ class TraceReaderImpl final : public TraceReader {
   traces::TraceHeader header_;
   // The chunk being delivered, a batch at a time.
   static constexpr std::uint64_t kRowsPerBatch = 4096;
-  using V32 = VarintColumn<std::uint32_t>;
-  using V64 = VarintColumn<std::uint64_t>;
-  using P32 = ParsedColumn<std::uint32_t>;
-  using P64 = ParsedColumn<std::uint64_t>;
-  template <typename C32, typename C64, typename CTime>
-  struct Columns {
-    C32 kinds, flavours, threads, sites, pool_hints, slots;
-    C64 ids, new_ids, sizes, alignments;
-    CTime time_deltas;
+  // Where fields 3..12 of EventChunk go in a batch.
+  struct Target {
+    bool wide;
+    EventBatch::Wide wide_column;
+    EventBatch::Narrow narrow_column;
+  };
+  static constexpr Target kTargets[13] = {
+      {},
+      {},
+      {},
+      {true, EventBatch::kIds, {}},
+      {true, EventBatch::kNewIds, {}},
+      {true, EventBatch::kSizes, {}},
+      {true, EventBatch::kAlignments, {}},
+      {false, {}, EventBatch::kFlavours},
+      {false, {}, EventBatch::kThreads},
+      {true, EventBatch::kTimes, {}},  // Zigzag deltas, made absolute after.
+      {false, {}, EventBatch::kSites},
+      {false, {}, EventBatch::kPoolHints},
+      {false, {}, EventBatch::kSlots},
   };
   traces::EventChunk chunk_;  // The general path's parse.
   FastChunk fast_chunk_;      // The fast path's layout.
   bool fast_ = false;
-  Columns<V32, V64, VarintColumn<std::int64_t, true>> fast_columns_;
-  Columns<P32, P64, ParsedColumn<std::int64_t>> parsed_columns_{
-      P32(chunk_.kinds()),
-      P32(chunk_.kinds()),
-      P32(chunk_.kinds()),
-      P32(chunk_.kinds()),
-      P32(chunk_.kinds()),
-      P32(chunk_.kinds()),
-      P64(chunk_.ids()),
-      P64(chunk_.ids()),
-      P64(chunk_.ids()),
-      P64(chunk_.ids()),
-      ParsedColumn<std::int64_t>(chunk_.time_deltas())};
+  // The fast path's place in each packed column, by field number (null:
+  // absent).
+  const std::uint8_t* cursors_[13] = {};
+  std::uint64_t rows_done_ = 0;  // The general path's place.
+  static constexpr int kTimeDeltasField = 9;
+  bool skip_times_ = false;
+  EventBatch rows_;  // What Next(std::vector<Event>*) converts.
   std::uint64_t rows_left_ = 0;
-  std::string payload_;
+  std::string payload_;  // Followed by kPadding zero bytes.
+  std::size_t payload_size_ = 0;
   std::uint64_t record_offset_ = 0;
   std::uint64_t last_time_ns_ = 0;
   internal::Totals totals_;
@@ -582,6 +798,19 @@ absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(const std::string
 }
 
 namespace internal {
+
+bool& UsePext() {
+  static bool use = PextIsFast();
+  return use;
+}
+
+bool PextAvailable() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("bmi2");
+#else
+  return false;
+#endif
+}
 
 absl::StatusOr<std::unique_ptr<TraceReader>> OpenTraceReaderFromMemory(const std::string& name,
                                                                        std::string bytes) {

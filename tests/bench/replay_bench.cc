@@ -1,6 +1,7 @@
 // Replay-engine benchmarks on one generated trace of 10M events (random
 // workload, 10000 live blocks, log-uniform sizes 8..4096, some reallocs):
-//   BM_TraceDecode  — the reader alone: decoding chunks into events.
+//   BM_TraceDecode  — the reader alone: decoding chunks into columns of
+//                     events (what the engine reads).
 //   BM_ReplayNull   — decode + dispatch into the null subject: the engine's
 //                     own cost per event.
 //   BM_ReplayGlibc  — the same trace into this process's glibc malloc.
@@ -61,11 +62,11 @@ void BM_TraceDecode(benchmark::State& state) {
   std::uint64_t events = 0;
   for (auto _ : state) {
     std::unique_ptr<replay::TraceReader> reader = Open();
-    std::vector<replay::Event> batch;
+    replay::EventBatch batch;
     do {
-      if (!reader->Next(&batch).ok()) std::abort();
+      if (!reader->NextBatch(&batch).ok()) std::abort();
       events += batch.size();
-      benchmark::DoNotOptimize(batch.data());
+      benchmark::DoNotOptimize(batch.kinds());
     } while (!batch.empty());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(events));

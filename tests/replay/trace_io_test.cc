@@ -354,8 +354,48 @@ std::string EncodeChunk(const traces::EventChunk& c, bool packed, bool split_ids
   return out;
 }
 
-TEST(TraceReaderTest, FastAndGeneralChunkPathsReadTheSameEvents) {
-  std::mt19937_64 rng(testing_util::TestSeed());
+// The varint decoders this CPU can run: shifts, and pext where it has BMI2.
+std::vector<bool> PextSettings() {
+  std::vector<bool> settings = {false};
+  if (replay::internal::PextAvailable()) settings.push_back(true);
+  return settings;
+}
+
+// Runs `body` once per varint decoder, restoring the reader's choice after.
+void ForEachDecoder(const std::function<void()>& body) {
+  const bool saved = replay::internal::UsePext();
+  for (bool pext : PextSettings()) {
+    SCOPED_TRACE(pext ? "pext decoder" : "shift decoder");
+    replay::internal::UsePext() = pext;
+    body();
+  }
+  replay::internal::UsePext() = saved;
+}
+
+// Ids of every varint length (1 to 10 bytes) at every offset of the
+// decoder's 16-byte window, as a run of lengths that does not divide 16.
+TEST(TraceReaderTest, VarintsOfEveryLengthAtEveryOffset) {
+  std::vector<Event> events;
+  for (std::uint64_t i = 0; i < 3000; ++i) {
+    const int bytes = 1 + static_cast<int>(i * 7 % 10);
+    // The largest value of `bytes` bytes, less a little.
+    const std::uint64_t id =
+        bytes == 10 ? ~std::uint64_t{0} - i : (std::uint64_t{1} << (7 * bytes)) - 1 - i % 64;
+    events.push_back(FreeEvent(id));
+    events.back().thread = static_cast<std::uint32_t>(id);  // Truncated, as uint32 columns are.
+  }
+  const std::string path = TempPath("lengths.trace");
+  ASSERT_TRUE(WriteTrace(path, FullHeader(), events).ok());
+  ForEachDecoder([&] {
+    absl::StatusOr<std::vector<Event>> read = ReadTrace(path);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(*read, events);
+  });
+}
+
+// Cross-checks the fast path against protobuf on chunks of every shape.
+void FastAndGeneralChunkPathsReadTheSameEvents(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
   std::vector<Event> events = RandomEvents(rng, 9000);  // More than one reader batch.
   for (Event& e : events) e.time_ns = 0;                // MakeChunk writes no times.
   const traces::EventChunk chunk = MakeChunk(0, events);
@@ -378,41 +418,80 @@ TEST(TraceReaderTest, FastAndGeneralChunkPathsReadTheSameEvents) {
   }
 }
 
+TEST(TraceReaderTest, FastAndGeneralChunkPathsReadTheSameEvents) {
+  const std::uint64_t seed = testing_util::TestSeed();
+  SCOPED_TRACE(absl::StrCat("seed=", seed));
+  ForEachDecoder([&] { FastAndGeneralChunkPathsReadTheSameEvents(seed); });
+}
+
+// After SkipTimes the reader leaves times out and reads the rest alike.
+TEST(TraceReaderTest, SkipTimesZeroesTimesOnly) {
+  const std::uint64_t seed = testing_util::TestSeed();
+  SCOPED_TRACE(absl::StrCat("seed=", seed));
+  std::mt19937_64 rng(seed);
+  const std::vector<Event> events = RandomEvents(rng, 10000);
+  const std::string path = TempPath("skip-times.trace");
+  ASSERT_TRUE(WriteTrace(path, FullHeader(), events).ok());
+  absl::StatusOr<std::unique_ptr<replay::TraceReader>> reader = replay::TraceReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  replay::EventBatch batch;
+  std::vector<Event> read;
+  std::size_t timed = 0;  // Events read before SkipTimes.
+  for (;;) {
+    ASSERT_TRUE((*reader)->NextBatch(&batch).ok());
+    if (batch.empty()) break;
+    EXPECT_EQ(batch.first(), read.size());
+    batch.AppendRows(&read);
+    if (timed == 0) {
+      timed = read.size();
+      (*reader)->SkipTimes();
+    }
+  }
+  ASSERT_EQ(read.size(), events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    Event want = events[i];
+    if (i >= timed) want.time_ns = 0;
+    ASSERT_EQ(read[i], want) << "event " << i;
+  }
+}
+
 TEST(TraceReaderTest, FastPathRejectsMalformedColumns) {
-  const std::vector<Event> events = TenEvents(1);
-  std::string body = EncodeChunk(MakeChunk(0, events), true, false, false);
-  // An empty packed column reads as absent (all zeros).
-  std::string empty_column = body;
-  AppendVarint(&empty_column, 11 << 3 | 2);
-  AppendVarint(&empty_column, 0);
-  RawTrace ok;
-  ok.Header(FullHeader()).Record(2, empty_column).Footer(MakeFooter(events, 1));
-  EXPECT_TRUE(ReadBytes(ok.bytes()).ok()) << ReadBytes(ok.bytes());
-  // An 11-byte varint among ten sites: the chunk does not parse.
-  std::string long_varint;
-  AppendVarint(&long_varint, 1 << 3);
-  AppendVarint(&long_varint, 0);
-  std::string kinds(10, '\0');
-  AppendVarint(&long_varint, 2 << 3 | 2);
-  AppendVarint(&long_varint, kinds.size());
-  long_varint += kinds;
-  std::string sites(9, '\0');
-  sites += std::string(10, '\x80') + '\x01';
-  AppendVarint(&long_varint, 10 << 3 | 2);
-  AppendVarint(&long_varint, sites.size());
-  long_varint += sites;
-  RawTrace bad;
-  bad.Header(FullHeader()).Record(2, long_varint).Footer(MakeFooter(events, 1));
-  EXPECT_THAT(ReadBytes(bad.bytes()).ToString(),
-              HasSubstr("chunk 0 does not parse as a traces.EventChunk"));
-  // A column that ends inside a varint goes to protobuf, which refuses it.
-  std::string cut;
-  AppendVarint(&cut, 2 << 3 | 2);
-  AppendVarint(&cut, 2);
-  cut += "\x01\x81";
-  RawTrace cut_raw;
-  cut_raw.Header(FullHeader()).Record(2, cut);
-  EXPECT_THAT(ReadBytes(cut_raw.bytes()).ToString(), HasSubstr("does not parse"));
+  ForEachDecoder([] {
+    const std::vector<Event> events = TenEvents(1);
+    std::string body = EncodeChunk(MakeChunk(0, events), true, false, false);
+    // An empty packed column reads as absent (all zeros).
+    std::string empty_column = body;
+    AppendVarint(&empty_column, 11 << 3 | 2);
+    AppendVarint(&empty_column, 0);
+    RawTrace ok;
+    ok.Header(FullHeader()).Record(2, empty_column).Footer(MakeFooter(events, 1));
+    EXPECT_TRUE(ReadBytes(ok.bytes()).ok()) << ReadBytes(ok.bytes());
+    // An 11-byte varint among ten sites: the chunk does not parse.
+    std::string long_varint;
+    AppendVarint(&long_varint, 1 << 3);
+    AppendVarint(&long_varint, 0);
+    std::string kinds(10, '\0');
+    AppendVarint(&long_varint, 2 << 3 | 2);
+    AppendVarint(&long_varint, kinds.size());
+    long_varint += kinds;
+    std::string sites(9, '\0');
+    sites += std::string(10, '\x80') + '\x01';
+    AppendVarint(&long_varint, 10 << 3 | 2);
+    AppendVarint(&long_varint, sites.size());
+    long_varint += sites;
+    RawTrace bad;
+    bad.Header(FullHeader()).Record(2, long_varint).Footer(MakeFooter(events, 1));
+    EXPECT_THAT(ReadBytes(bad.bytes()).ToString(),
+                HasSubstr("chunk 0 does not parse as a traces.EventChunk"));
+    // A column that ends inside a varint goes to protobuf, which refuses it.
+    std::string cut;
+    AppendVarint(&cut, 2 << 3 | 2);
+    AppendVarint(&cut, 2);
+    cut += "\x01\x81";
+    RawTrace cut_raw;
+    cut_raw.Header(FullHeader()).Record(2, cut);
+    EXPECT_THAT(ReadBytes(cut_raw.bytes()).ToString(), HasSubstr("does not parse"));
+  });
 }
 
 // ---- Reader errors. Each builds a bad file and checks the message.
