@@ -115,5 +115,30 @@ TEST_F(ArenaMapTest, FreeBlocksDarkenTilesAndTraceColoursWin) {
   EXPECT_EQ(map.color_count[static_cast<int>(core::gc::TraceColor::kCondemned)], 1u);
 }
 
+TEST_F(ArenaMapTest, ZoomKeepsTheGrainUnderTheMouseAndPanMovesByRows) {
+  const std::size_t grains = Grains();
+  const ArenaMap whole = BuildArenaMap(*arena_, 8, 64);
+  ASSERT_GE(whole.fit_grains_per_tile * 64, grains);
+  ASSERT_GT(whole.fit_grains_per_tile, 2u);
+  EXPECT_EQ(whole.grains_per_tile, whole.fit_grains_per_tile);
+  // One step in about tile 10: half the grains per tile, tile 10 still
+  // starting at the same grain.
+  const MapWindow in = ZoomAt(whole, 10, 1);
+  EXPECT_EQ(in.grains_per_tile, whole.grains_per_tile / 2);
+  const ArenaMap zoomed = BuildArenaMap(*arena_, 8, 64, in);
+  ASSERT_GT(zoomed.tiles.size(), 10u);
+  EXPECT_EQ(zoomed.tiles[10].grain, whole.tiles[10].grain);
+  EXPECT_EQ(zoomed.tiles[10].range.base, whole.tiles[10].range.base);
+  EXPECT_EQ(zoomed.tiles[0].range.size(), zoomed.grains_per_tile * 4096);
+  // Two rows on, and back; never before the first grain.
+  const ArenaMap panned = BuildArenaMap(*arena_, 8, 64, Pan(zoomed, 2));
+  EXPECT_EQ(panned.first_grain, zoomed.first_grain + 2 * 8 * zoomed.grains_per_tile);
+  EXPECT_EQ(panned.tiles[0].grain, panned.first_grain);
+  EXPECT_EQ(Pan(panned, -1000).first_grain, 0u);
+  // All the way in is one grain a tile; all the way out fits the arena.
+  EXPECT_EQ(ZoomAt(whole, 0, 40).grains_per_tile, 1u);
+  EXPECT_EQ(ZoomAt(zoomed, 0, -40).grains_per_tile, 0u);
+}
+
 }  // namespace
 }  // namespace viz

@@ -108,6 +108,32 @@ TEST(ReplaySessionTest, FindsTheObjectAtAnAddressWhenStopped) {
   EXPECT_FALSE(s.FindObject(1).has_value());
 }
 
+TEST(ReplaySessionTest, FindsManualBlocksFromTheIdTable) {
+  const std::string trace = Trace();
+  auto session = ReplaySession::Start(trace, "mvff");
+  ASSERT_TRUE(session.ok()) << session.status();
+  ReplaySession& s = **session;
+  s.AdvanceTo(5000);
+  ASSERT_TRUE(s.WaitUntil(5000, std::chrono::seconds(20)));
+  while (!s.Inspect()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // Every object found in an MVFF grain holds the address asked about.
+  std::size_t found = 0, probed = 0;
+  for (const Tile& tile : BuildArenaMap(*s.arena(), 64, 1 << 20).tiles) {
+    if (tile.type != core::SegmentType::kManualVariable) continue;
+    for (core::Addr a = tile.range.base; a < tile.range.limit; a += 16) {
+      ++probed;
+      if (const auto o = s.FindObject(a)) {
+        ++found;
+        EXPECT_LE(o->base, a);
+        EXPECT_LT(a, o->base + std::max<std::uint64_t>(o->size, 1));
+        EXPECT_EQ(o->generation, -1);
+      }
+    }
+    if (probed > 4096) break;
+  }
+  EXPECT_GT(found, probed / 4) << "most of a manual segment is blocks";
+}
+
 TEST(ReplaySessionTest, StepsToTheEndOfTheNextCollection) {
   const std::string trace = GcTrace();
   auto session = ReplaySession::Start(trace, "amc(chain=64k;256k,segment=16k,large=8k)");

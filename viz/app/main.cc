@@ -48,6 +48,9 @@ ABSL_FLAG(int, steps, 1, "How many --step steps.");
 ABSL_FLAG(std::string, hover, "",
           "With --screenshot: 'X,Y', the mouse is there (window pixels), so the picture shows "
           "what hovering there shows; otherwise it is outside the window.");
+ABSL_FLAG(std::string, window, "",
+          "'FIRST_GRAIN,GRAINS_PER_TILE': start zoomed in on that part of the arena (the "
+          "mouse wheel and dragging do this in the window).");
 ABSL_FLAG(std::uint64_t, checkpoint_every, 1000000,
           "Events between time-travel checkpoints (seeking back replays from the nearest).");
 ABSL_FLAG(int, max_checkpoints, 4, "Checkpoints kept per policy.");
@@ -201,6 +204,15 @@ int main(int argc, char** argv) {
   viz::ViewState view;
   view.target = view.seek = absl::GetFlag(FLAGS_at);
   view.tile_pixels = std::clamp(absl::GetFlag(FLAGS_zoom), 1, 24);
+  if (const std::string window = absl::GetFlag(FLAGS_window); !window.empty()) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(window, ',');
+    if (!absl::SimpleAtoi(parts.first, &view.window.first_grain) ||
+        !absl::SimpleAtoi(parts.second, &view.window.grains_per_tile)) {
+      std::fprintf(stderr, "workbench viz: --window is FIRST_GRAIN,GRAINS_PER_TILE, not '%s'\n",
+                   window.c_str());
+      return 2;
+    }
+  }
   std::vector<ReplaySession*> sessions = Live(replays);
   std::vector<viz::PaneCache> caches(sessions.size());
   for (ReplaySession* s : sessions) s->AdvanceTo(view.target);

@@ -185,7 +185,11 @@ void DrawControls(const std::vector<ReplaySession*>& sessions, std::vector<PaneC
                    ImGuiSliderFlags_Logarithmic);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(120);
-  ImGui::SliderInt("zoom", &view.tile_pixels, 1, 24);
+  ImGui::SliderInt("tile px", &view.tile_pixels, 1, 24);
+  ImGui::SameLine();
+  if (ImGui::Button("Whole arena")) view.window = {};
+  ImGui::SameLine();
+  ImGui::TextUnformatted("(wheel: zoom, drag: pan)");
   for (std::size_t i = 0; i < sessions.size(); ++i) {
     const ReplaySession& s = *sessions[i];
     const absl::Status status = s.status();
@@ -229,6 +233,11 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
       absl::StrAppend(&title, "   generations: ", absl::StrJoin(sizes, " | "));
     }
     draw->AddText(ImVec2(left + 8, top + 4), kText, title.c_str());
+    const auto describe_window = [&](const ArenaMap& m) {
+      return absl::StrCat(m.grains_per_tile, m.grains_per_tile == 1 ? " grain" : " grains",
+                          " a tile",
+                          m.first_grain > 0 ? absl::StrCat(", from grain ", m.first_grain) : "");
+    };
     const core::Arena* arena = s.arena();
     if (arena == nullptr) {
       draw->AddText(ImVec2(left + 8, top + 24), IM_COL32(200, 200, 200, 255),
@@ -253,7 +262,11 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
     const std::size_t columns =
         std::max<std::size_t>(1, static_cast<std::size_t>((pane_width - 16) / px));
     const std::size_t rows = std::max<std::size_t>(1, static_cast<std::size_t>((height - 24) / px));
-    ArenaMap map = BuildArenaMap(*arena, columns, columns * rows);
+    ArenaMap map = BuildArenaMap(*arena, columns, columns * rows, view.window);
+    const std::string window_text = describe_window(map);
+    draw->AddText(
+        ImVec2(left + pane_width - 12 - ImGui::CalcTextSize(window_text.c_str()).x, top + 4),
+        IM_COL32(170, 170, 170, 255), window_text.c_str());
     if (cache.heap) {
       ApplyFreeBlocks(cache.heap->free_blocks, &map);
       ApplyTraceColors(cache.heap->colors, &map);
@@ -298,6 +311,20 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
       const float fx = (mouse.x - left - 8) / px, fy = (mouse.y - map_top) / px;
       const auto c = static_cast<std::size_t>(fx);
       const auto r = static_cast<std::size_t>(fy);
+      if (c < columns && r < rows) {
+        // Zoom about the tile under the mouse; pan by dragging rows.
+        if (io.MouseWheel != 0) {
+          view.window = ZoomAt(map, r * columns + c, io.MouseWheel > 0 ? 1 : -1);
+        }
+        if (ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+          view.pan_pixels += io.MouseDelta.y;
+          const auto whole = static_cast<std::ptrdiff_t>(view.pan_pixels / px);
+          if (whole != 0) {
+            view.window = Pan(map, -whole);
+            view.pan_pixels -= static_cast<float>(whole) * px;
+          }
+        }
+      }
       if (const Tile* tile = c < columns ? TileAt(map, c, r) : nullptr) {
         const auto offset = static_cast<core::Addr>(static_cast<double>(tile->range.size()) *
                                                     (fx - static_cast<float>(c)));

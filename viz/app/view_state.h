@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/base/address.h"
+#include "viz/model/arena_map.h"
 #include "viz/model/replay_session.h"
 
 namespace viz {
@@ -16,7 +17,9 @@ struct ViewState {
   bool playing = false;
   int events_per_frame = 1000;  // Playback speed.
   int step_events = 1000;       // What "Step N" steps.
-  int tile_pixels = 6;          // Zoom: the side of one map tile.
+  int tile_pixels = 6;          // The side of one map tile, in pixels.
+  MapWindow window;             // Zoom and pan: the part of the arena shown.
+  float pan_pixels = 0;         // Drag not yet a whole row.
   core::Addr selected = 0;      // A clicked tile's base (0: none).
   std::uint64_t seek = 0;       // The event typed into the seek box.
   bool seek_requested = false;  // The user pressed Seek (to `target`).

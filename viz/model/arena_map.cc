@@ -2,28 +2,36 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 
 #include "absl/strings/str_cat.h"
 
 namespace viz {
 
-ArenaMap BuildArenaMap(const core::Arena& arena, std::size_t columns, std::size_t max_tiles) {
+ArenaMap BuildArenaMap(const core::Arena& arena, std::size_t columns, std::size_t max_tiles,
+                       MapWindow window) {
   ArenaMap map;
   map.grain_size = arena.grain_size();
   map.columns = std::max<std::size_t>(columns, 1);
-  std::size_t grains = 0;
-  arena.WalkChunks(
-      [&](core::Range chunk, const core::GrainInfo*) { grains += chunk.size() / map.grain_size; });
-  while (map.grains_per_tile * std::max<std::size_t>(max_tiles, 1) < grains) {
-    map.grains_per_tile *= 2;
-  }
+  max_tiles = std::max<std::size_t>(max_tiles, 1);
+  arena.WalkChunks([&](core::Range chunk, const core::GrainInfo*) {
+    map.total_grains += chunk.size() / map.grain_size;
+  });
+  while (map.fit_grains_per_tile * max_tiles < map.total_grains) map.fit_grains_per_tile *= 2;
+  map.grains_per_tile =
+      window.grains_per_tile == 0 ? map.fit_grains_per_tile : std::bit_ceil(window.grains_per_tile);
+  map.first_grain = window.grains_per_tile == 0 ? 0 : window.first_grain;
+  std::size_t chunk_grain = 0;  // Of the chunk's first grain, counting chunk after chunk.
   arena.WalkChunks([&](core::Range chunk, const core::GrainInfo* info) {
     const std::size_t n = chunk.size() / map.grain_size;
-    for (std::size_t first = 0; first < n; first += map.grains_per_tile) {
+    for (std::size_t first = 0; first < n && map.tiles.size() < max_tiles;
+         first += map.grains_per_tile) {
+      if (chunk_grain + first + map.grains_per_tile <= map.first_grain) continue;
       const std::size_t last = std::min(n, first + map.grains_per_tile);
       std::size_t votes[core::kSegmentTypeCount] = {};
       Tile tile{};
       tile.range = {chunk.base + first * map.grain_size, chunk.base + last * map.grain_size};
+      tile.grain = chunk_grain + first;
       for (std::size_t g = first; g < last; ++g) {
         ++votes[static_cast<int>(info[g].type)];
         tile.committed |= (info[g].flags & core::kGrainCommitted) != 0;
@@ -40,8 +48,30 @@ ArenaMap BuildArenaMap(const core::Arena& arena, std::size_t columns, std::size_
       ++map.count[best];
       map.tiles.push_back(tile);
     }
+    chunk_grain += n;
   });
   return map;
+}
+
+MapWindow ZoomAt(const ArenaMap& map, std::size_t tile_index, int steps) {
+  std::size_t gpt = map.grains_per_tile;
+  for (; steps > 0 && gpt > 1; --steps) gpt /= 2;
+  for (; steps < 0 && gpt < map.fit_grains_per_tile; ++steps) gpt *= 2;
+  if (gpt >= map.fit_grains_per_tile) return MapWindow{};  // Whole arena: fit.
+  // Keep the grain under the mouse under the mouse.
+  const std::size_t grain =
+      tile_index < map.tiles.size() ? map.tiles[tile_index].grain : map.first_grain;
+  const std::size_t before = tile_index * gpt;
+  return MapWindow{grain > before ? (grain - before) / gpt * gpt : 0, gpt};
+}
+
+MapWindow Pan(const ArenaMap& map, std::ptrdiff_t rows) {
+  if (map.grains_per_tile == map.fit_grains_per_tile && map.first_grain == 0) return MapWindow{};
+  const auto step = static_cast<std::ptrdiff_t>(map.columns * map.grains_per_tile);
+  std::ptrdiff_t first = static_cast<std::ptrdiff_t>(map.first_grain) + rows * step;
+  first = std::clamp<std::ptrdiff_t>(
+      first, 0, std::max<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(map.total_grains) - step, 0));
+  return MapWindow{static_cast<std::size_t>(first), map.grains_per_tile};
 }
 
 namespace {

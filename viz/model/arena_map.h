@@ -21,6 +21,7 @@ namespace viz {
 
 struct Tile {
   core::Range range;       // The grains it covers.
+  std::size_t grain;       // Of its first, counting the arena's grains chunk after chunk.
   core::SegmentType type;  // The type of most of them.
   bool committed;          // Any of them committed.
   bool mixed;              // Not all of one type.
@@ -43,6 +44,9 @@ struct ColorRun {
 struct ArenaMap {
   std::size_t grain_size = 0;
   std::size_t grains_per_tile = 1;
+  std::size_t fit_grains_per_tile = 1;  // What shows the whole arena.
+  std::size_t first_grain = 0;          // Of the first tile.
+  std::size_t total_grains = 0;
   std::size_t columns = 0;  // Tiles per row.
   std::vector<Tile> tiles;  // Row-major, chunk after chunk.
   // Tiles of each type and trace colour, for the legend.
@@ -50,9 +54,25 @@ struct ArenaMap {
   std::size_t color_count[core::gc::kTraceColorCount] = {};
 };
 
-// Lays out at most `max_tiles` tiles in rows of `columns`: the smallest
-// power-of-two grains per tile that fits the whole arena.
-ArenaMap BuildArenaMap(const core::Arena& arena, std::size_t columns, std::size_t max_tiles);
+// The part of the arena a map shows: `grains_per_tile` (a power of two)
+// from grain `first_grain` on (zoomed in), or, with grains_per_tile 0, all
+// of it.
+struct MapWindow {
+  std::size_t first_grain = 0;
+  std::size_t grains_per_tile = 0;
+};
+
+// Lays out at most `max_tiles` tiles in rows of `columns`: by default the
+// smallest power-of-two grains per tile that fits the whole arena.
+ArenaMap BuildArenaMap(const core::Arena& arena, std::size_t columns, std::size_t max_tiles,
+                       MapWindow window = {});
+
+// The window `steps` zoom steps in (halving grains per tile; negative: out)
+// that keeps the grain of tile `tile_index` where it is on screen. Zooming
+// out to the whole arena gives the fitting window.
+MapWindow ZoomAt(const ArenaMap& map, std::size_t tile_index, int steps);
+// The window `rows` rows further on (negative: back), within the arena.
+MapWindow Pan(const ArenaMap& map, std::ptrdiff_t rows);
 
 // Darkens the tiles by the share of their bytes in `free` (free blocks
 // inside pools' segments, in address order): blocks shown allocated or
