@@ -234,7 +234,10 @@ void BTreeCbs::FreeNode(Node* node) {
   nodes_->FreeUnit(node);
 }
 
-void BTreeCbs::DescendTo(Addr addr, Path* path) const {
+// Inlined into Insert and Delete (as FinishFind into the finds), so the
+// leaf and index of the path stay in registers instead of being stored and
+// reloaded (a few percent of an MVFF alloc+free pair).
+[[gnu::always_inline]] inline void BTreeCbs::DescendTo(Addr addr, Path* path) const {
   const int leaf = height_ - 1;
   Node* n = root_;
   for (int level = 0; level < leaf; ++level) {
@@ -540,7 +543,8 @@ void BTreeCbs::DescendBy(Pick pick, Path* path) const {
   }
 }
 
-bool BTreeCbs::FinishFind(Path& path, std::size_t size, FindDelete mode, Range* found, Range* old) {
+[[gnu::always_inline]] inline bool BTreeCbs::FinishFind(Path& path, std::size_t size,
+                                                        FindDelete mode, Range* found, Range* old) {
   const int leaf = height_ - 1;
   Node* n = path.node[leaf];
   const int at = path.index[leaf];

@@ -16,6 +16,12 @@ std::size_t NodeExtendBy(const MvffOptions& options, std::size_t grain) {
   return std::max(grain, std::min<std::size_t>(blocks * kNodeBytesPerBlock / 4, 1 << 20));
 }
 
+// The threshold as the double comparison free > spare * total would have it
+// (for free below 2^53, where free converts exactly).
+std::size_t ReduceThreshold(double spare, std::size_t total) {
+  return static_cast<std::size_t>(std::floor(spare * static_cast<double>(total)));
+}
+
 }  // namespace
 
 Res Mvff::Validate(const MvffOptions& options) {
@@ -67,7 +73,7 @@ Res Mvff::Extend(std::size_t size) {
     res = AcquireSegment(needed, SegmentType::kManualVariable, options_.arena_high, &segment);
     if (res != Res::kOk) return res;
   }
-  total_ += segment.size();
+  AddTotal(segment.size());
   // Insertion cannot fail for memory: the Failover falls back to the
   // FreeList, which lives in the segment itself.
   return land_.Insert(segment, nullptr);
@@ -100,9 +106,7 @@ Res Mvff::Free(void* p, std::size_t size) {
   if (res == Res::kMemory) res = land_.Insert(block, nullptr);
   if (res == Res::kFail) return Res::kParam;
   if (res != Res::kOk) return res;
-  if (static_cast<double>(FreeSize()) > options_.spare * static_cast<double>(total_)) {
-    Reduce();
-  }
+  if (FreeSize() > reduce_above_) Reduce();
   return Res::kOk;
 }
 
@@ -133,8 +137,13 @@ void Mvff::Reduce() {
       (void)res;
       return;
     }
-    total_ -= part.size();
+    AddTotal(-part.size());
   }
+}
+
+void Mvff::AddTotal(std::size_t delta) {
+  total_ += delta;
+  reduce_above_ = ReduceThreshold(options_.spare, total_);
 }
 
 Res Mvff::FillBuffer(std::size_t size, Range* buffer) {
@@ -161,6 +170,7 @@ CheckResult Mvff::Check() const {
   CORE_CHECK_NESTED(land_.Check());
   CORE_CHECK(land_.TotalSize() <= total_);
   CORE_CHECK(arena()->PoolBytes(id()) == total_);
+  CORE_CHECK(reduce_above_ == ReduceThreshold(options_.spare, total_));
   // Every free block lies in this pool's memory and is aligned.
   CheckResult result = CheckResult::Ok();
   land_.Iterate([&](Range block) {

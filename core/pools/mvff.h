@@ -64,6 +64,8 @@ class Mvff final : public Pool, public BufferedPool {
   Res Extend(std::size_t size);
   // Returns whole free grains to the arena while free > spare * total.
   void Reduce();
+  // Adds `delta` (two's complement) to total_ and recomputes reduce_above_.
+  void AddTotal(std::size_t delta);
 
   const MvffOptions options_;
   const std::size_t align_;
@@ -72,6 +74,9 @@ class Mvff final : public Pool, public BufferedPool {
   FreeList freelist_;
   Failover land_;
   std::size_t total_ = 0;  // Bytes held from the arena.
+  // floor(spare * total_): free > spare * total exactly when free exceeds
+  // it, so Free compares integers instead of converting to double.
+  std::size_t reduce_above_ = 0;
 };
 
 }  // namespace core
