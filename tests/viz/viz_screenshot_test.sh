@@ -9,11 +9,19 @@ viz="$1" workbench="$2" probe="$3" palette_dump="$4"
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-command -v xvfb-run >/dev/null || { echo "FAIL: xvfb-run missing (tools/setup.sh installs xvfb)" >&2; exit 1; }
+command -v Xvfb >/dev/null || { echo "FAIL: Xvfb missing (tools/setup.sh installs xvfb)" >&2; exit 1; }
 # Mesa's llvmpipe leaks at exit under LeakSanitizer (sanitizer builds):
 # those leaks are not ours.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-run() { xvfb-run -a -s "-screen 0 1280x800x24" "$@"; }
+# One X server for the whole script, on a display number it picks itself
+# (-displayfd): xvfb-run per command was slower, and its clean-up of its
+# temporary directory failed now and then, which changed exit codes.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
+xvfb_pid=$!
+trap 'kill "$xvfb_pid" 2>/dev/null' EXIT
+for _ in $(seq 100); do [[ -s "$tmp/display" ]] && break; sleep 0.1; done
+[[ -s "$tmp/display" ]] || { echo "FAIL: Xvfb did not start: $(cat "$tmp/xvfb.log")" >&2; exit 1; }
+export DISPLAY=":$(head -n1 "$tmp/display")"
 
 "$palette_dump" >"$tmp/palette.txt"
 colour() { awk -v t="$1" '$1 == t { print $2, $3, $4 }' "$tmp/palette.txt"; }
@@ -31,14 +39,14 @@ check_tiles() {
 }
 
 "$workbench" gen --workload=phases --events=40000 --max_size=4096 -o "$tmp/p.trace" >/dev/null || fail "gen phases"
-run "$viz" "$tmp/p.trace" --policy mvff --policy mfs-classes --at 20000 \
+"$viz" "$tmp/p.trace" --policy mvff --policy mfs-classes --at 20000 \
   --screenshot "$tmp/manual.png" --print_tiles >"$tmp/manual.txt" 2>&1 || fail "viz manual: $(cat "$tmp/manual.txt")"
 grep -q "^tile mvff manual-variable " "$tmp/manual.txt" || fail "no MVFF segment drawn: $(cat "$tmp/manual.txt")"
 grep -q "^tile mfs-classes manual-fixed " "$tmp/manual.txt" || fail "no MFS segment drawn"
 check_tiles "$tmp/manual.txt" "$tmp/manual.png"
 
 "$workbench" gen --workload=gcbench --gc_depth=10 -o "$tmp/g.trace" >/dev/null || fail "gen gcbench"
-run "$viz" "$tmp/g.trace" --policy 'amc(chain=256k,1m)' --policy 'ams(collect_after=256k)' \
+"$viz" "$tmp/g.trace" --policy 'amc(chain=256k,1m)' --policy 'ams(collect_after=256k)' \
   --at 30000 --screenshot "$tmp/gc.png" --print_tiles >"$tmp/gc.txt" 2>&1 || fail "viz gc: $(cat "$tmp/gc.txt")"
 grep -q "^tile amc(chain=256k,1m) nursery " "$tmp/gc.txt" || fail "no AMC nursery drawn: $(cat "$tmp/gc.txt")"
 grep -q "^tile ams(collect_after=256k) mark-sweep " "$tmp/gc.txt" || fail "no AMS segment drawn"
@@ -47,7 +55,7 @@ check_tiles "$tmp/gc.txt" "$tmp/gc.png"
 # Stopped mid-collection (incremental, two phase changes in: scanning),
 # the map shows condemned and black memory in their own colours.
 inc='(chain=256k;1m,incremental=true,budget=4k,share=1)'
-run "$viz" "$tmp/g.trace" --policy "amc$inc" --policy "ams${inc/chain=256k;1m/collect_after=256k}" \
+"$viz" "$tmp/g.trace" --policy "amc$inc" --policy "ams${inc/chain=256k;1m/collect_after=256k}" \
   --at 20000 --step=phase --steps=2 --screenshot "$tmp/mid.png" --print_tiles >"$tmp/mid.txt" 2>&1 ||
   fail "viz mid-collection: $(cat "$tmp/mid.txt")"
 grep -q "^collections amc.* phase \(scan-grey\|reclaim\)" "$tmp/mid.txt" ||
@@ -57,13 +65,13 @@ grep -q "^tile amc.* color:\(forwarded\|condemned\) " "$tmp/mid.txt" ||
 grep -q "^tile amc.* color:black " "$tmp/mid.txt" || fail "no black AMC memory drawn"
 grep -q "^tile ams.* color:condemned " "$tmp/mid.txt" || fail "no condemned AMS memory drawn"
 check_tiles "$tmp/mid.txt" "$tmp/mid.png"
-err=$(run "$viz" "$tmp/g.trace" --step=sideways --screenshot "$tmp/x.png" 2>&1)
+err=$("$viz" "$tmp/g.trace" --step=sideways --screenshot "$tmp/x.png" 2>&1)
 [[ $? == 2 && "$err" == *"--step"* ]] || fail "bad --step: $err"
 
 # The timeline counts the collections a replay made: replayed to the end,
 # the same number as `workbench replay` reports. (No comma in the spec:
 # the CSV is read with awk.)
-run "$viz" "$tmp/g.trace" --policy 'amc(chain=256k;1m)' --at 100000000 \
+"$viz" "$tmp/g.trace" --policy 'amc(chain=256k;1m)' --at 100000000 \
   --screenshot "$tmp/all.png" --print_tiles >"$tmp/all.txt" 2>&1 || fail "viz to the end"
 shown=$(awk '$1 == "collections" { print $3 }' "$tmp/all.txt")
 replayed=$("$workbench" replay "$tmp/g.trace" --policy 'amc(chain=256k;1m)' --format=csv |
@@ -72,15 +80,15 @@ replayed=$("$workbench" replay "$tmp/g.trace" --policy 'amc(chain=256k;1m)' --fo
   fail "timeline shows $shown collections, replay made $replayed"
 
 # Through workbench, and bad input.
-run "$workbench" viz "$tmp/p.trace" --at 100 --screenshot "$tmp/w.png" >/dev/null 2>&1 ||
+"$workbench" viz "$tmp/p.trace" --at 100 --screenshot "$tmp/w.png" >/dev/null 2>&1 ||
   fail "workbench viz exited $?"
 [[ -s "$tmp/w.png" ]] || fail "workbench viz wrote no PNG"
-err=$(run "$viz" "$tmp/missing.trace" --screenshot "$tmp/x.png" 2>&1)
+err=$("$viz" "$tmp/missing.trace" --screenshot "$tmp/x.png" 2>&1)
 [[ $? == 1 && "$err" == *"missing.trace"* ]] || fail "missing trace: $err"
 head -c 3000 "$tmp/p.trace" >"$tmp/cut.trace"
-err=$(run "$viz" "$tmp/cut.trace" --at 1000 --screenshot "$tmp/x.png" 2>&1)
+err=$("$viz" "$tmp/cut.trace" --at 1000 --screenshot "$tmp/x.png" 2>&1)
 [[ $? == 1 && "$err" == *"cut.trace"*"truncated"* ]] || fail "truncated trace: $err"
-err=$(run "$viz" "$tmp/p.trace" --policy 'mvff(colour=red)' --screenshot "$tmp/x.png" 2>&1)
+err=$("$viz" "$tmp/p.trace" --policy 'mvff(colour=red)' --screenshot "$tmp/x.png" 2>&1)
 [[ $? == 1 && "$err" == *"unknown argument 'colour'"* ]] || fail "bad policy: $err"
 
 if ((failures)); then
