@@ -13,6 +13,7 @@ namespace core {
 Amc::Amc(Arena* arena, const gc::Format* format, gc::Roots* roots, const AmcOptions& options)
     : Pool(arena),
       format_(format),
+      object_format_(dynamic_cast<const gc::ObjectFormat*>(format)),
       roots_(roots),
       options_(options),
       gen_bytes_(options.chain.size() + 1, 0),
@@ -208,6 +209,7 @@ void Amc::ScanRange(gc::ScanState& ss, Addr from, Addr to) {
   stats_.scanned += to - from;
 }
 
+
 void Amc::ScanRoots() {
   // The remembered set, chosen before the roots are fixed (fixing makes
   // to-space): segments that survive this collection and may refer into
@@ -263,10 +265,36 @@ bool Amc::ScanGrey(std::size_t budget) {
 }
 
 void Amc::Fix(gc::ScanState&, Addr* ref) {
+  if (object_format_ != nullptr) {
+    FixWith(*object_format_, ref);
+  } else {
+    FixWith(*format_, ref);
+  }
+}
+
+namespace {
+
+// Copies an object; most are a few 16-byte units (the format's alignment),
+// which a loop of fixed-size copies moves faster than a call to memcpy.
+inline void CopyObject(Addr to, Addr from, std::size_t size) {
+  constexpr std::size_t kUnit = 16;
+  if (size > 8 * kUnit) {
+    std::memcpy(ToPointer(to), ToPointer(from), size);
+    return;
+  }
+  for (std::size_t i = 0; i < size; i += kUnit) {
+    std::memcpy(ToPointer(to + i), ToPointer(from + i), kUnit);
+  }
+}
+
+}  // namespace
+
+template <class F>
+void Amc::FixWith(const F& format, Addr* ref) {
   const Addr a = *ref;
   Seg* seg = index_.LookupFlagged(a);  // White segments only.
   if (seg == nullptr) return;
-  if (seg->large) {
+  if (seg->large) [[unlikely]] {
     if (!seg->marked) {
       seg->marked = true;
       seg->scan = seg->range.base;  // Its object is grey until scanned.
@@ -274,14 +302,14 @@ void Amc::Fix(gc::ScanState&, Addr* ref) {
     }
     return;
   }
-  if (const Addr to = format_->IsForwarded(a)) {
+  if (const Addr to = format.IsForwarded(a)) {
     *ref = to;
     return;
   }
-  const std::size_t size = format_->Size(a);
+  const std::size_t size = format.Size(a);
   const int gen = std::min(seg->gen + 1, TopGeneration());
   Seg* dst = copy_seg_[gen];
-  if (dst == nullptr || dst->fill + size > dst->range.limit) {
+  if (dst == nullptr || dst->fill + size > dst->range.limit) [[unlikely]] {
     if (dst != nullptr) CloseSegment(dst);
     copy_seg_[gen] = nullptr;
     const std::size_t seg_size = std::max(options_.segment_size, size);
@@ -295,8 +323,8 @@ void Amc::Fix(gc::ScanState&, Addr* ref) {
   }
   const Addr to = dst->fill;
   dst->fill += size;
-  std::memcpy(ToPointer(to), ToPointer(a), size);
-  format_->Forward(a, to);
+  CopyObject(to, a, size);
+  format.Forward(a, to);
   *ref = to;
   stats_.copied += size;
   MakeGrey(dst);

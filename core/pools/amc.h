@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/gc/format.h"
+#include "core/gc/object_format.h"
 #include "core/gc/phase.h"
 #include "core/gc/roots.h"
 #include "core/gc/segment_index.h"
@@ -164,8 +165,14 @@ class Amc final : public Pool, private gc::Fixer {
   // gc::Fixer
   void Fix(gc::ScanState& ss, Addr* ref) override;
   void FixWeak(Addr* ref) override;
+  // The body of Fix, for a format known at compile time (the engine's
+  // gc::ObjectFormat: its calls inline) or any gc::Format (virtual calls).
+  template <class F>
+  void FixWith(const F& format, Addr* ref);
 
   const gc::Format* format_;
+  // format_ when it is a gc::ObjectFormat, else null: the fix path's fast case.
+  const gc::ObjectFormat* object_format_;
   gc::Roots* roots_;
   AmcOptions options_;
   std::map<Addr, Seg> segs_;     // By base: ordered walks.
