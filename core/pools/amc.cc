@@ -209,7 +209,6 @@ void Amc::ScanRange(gc::ScanState& ss, Addr from, Addr to) {
   stats_.scanned += to - from;
 }
 
-
 void Amc::ScanRoots() {
   // The remembered set, chosen before the roots are fixed (fixing makes
   // to-space): segments that survive this collection and may refer into
