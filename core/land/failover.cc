@@ -8,11 +8,15 @@ Failover::Failover(Land* primary, Land* secondary) : primary_(primary), secondar
 
 void Failover::Flush() {
   // Move one block at a time: each move may free or need a primary node.
+  // The block leaves the secondary first, since a primary may write its own
+  // tags into the block over the secondary's links.
   Range block;
-  while (secondary_->FindFirst(1, FindDelete::kNone, &block, nullptr)) {
-    if (primary_->Insert(block, nullptr) != Res::kOk) return;
-    Res res = secondary_->Delete(block, nullptr);
-    (void)res;  // The whole block was just found there.
+  while (secondary_->FindFirst(1, FindDelete::kEntire, &block, nullptr)) {
+    if (primary_->Insert(block, nullptr) != Res::kOk) {
+      Res res = secondary_->Insert(block, nullptr);
+      (void)res;  // The secondary needs no memory, and it just held the block.
+      return;
+    }
   }
 }
 
