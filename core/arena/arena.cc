@@ -407,7 +407,7 @@ Res Arena::FreeLocked(Range range) {
   // spare, so room can be made under the commit limit.
   Res reserve = EnsureNodeReserve(kNodeReserve);
   (void)reserve;  // Failing leaves fewer units; the next Alloc tries again.
-  TrimSpare(false);
+  if (trim_holds_ == 0) TrimSpare(false);
   return res;
 }
 
@@ -565,6 +565,16 @@ void Arena::SetSpare(double spare) {
   TrimSpare(false);
 }
 
+void Arena::HoldTrim() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++trim_holds_;
+}
+
+void Arena::ReleaseTrim() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (--trim_holds_ == 0) TrimSpare(false);
+}
+
 void Arena::PurgeSpare() {
   std::lock_guard<std::mutex> lock(mutex_);
   TrimSpare(true);
@@ -641,8 +651,9 @@ CheckResult Arena::CheckLocked() const {
   CORE_CHECK(in_use == stats_.in_use);
   for (std::size_t id = 0; id < pools_.size(); ++id) CORE_CHECK(pool_bytes[id] == pool_bytes_[id]);
   CORE_CHECK(stats_.committed <= commit_limit_);
-  CORE_CHECK(static_cast<double>(stats_.spare) <=
-             spare_fraction_ * static_cast<double>(stats_.committed) + 1.0);
+  CORE_CHECK(trim_holds_ >= 0);
+  CORE_CHECK(trim_holds_ > 0 || static_cast<double>(stats_.spare) <=
+                                    spare_fraction_ * static_cast<double>(stats_.committed) + 1.0);
   CORE_CHECK_NESTED(free_land_.Check());
   CORE_CHECK_NESTED(spare_land_.Check());
   CORE_CHECK(node_store_.units_in_use() == free_land_.BlockCount() + spare_land_.BlockCount());

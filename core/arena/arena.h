@@ -128,6 +128,25 @@ class Arena {
   // and its grain table.
   void WalkChunks(FunctionRef<void(Range chunk, const GrainInfo* grains)> visit) const;
 
+  // While a hold is on, frees leave spare memory above the spare fraction
+  // committed, and the last hold's end trims once. A pool freeing many
+  // segments at once (a collector's reclaim) holds trimming for the loop,
+  // so the OS sees a few decommits of adjacent spare grains instead of one
+  // per segment. Holds never let committed memory pass the commit limit:
+  // frees only lower it.
+  class TrimHold {
+   public:
+    explicit TrimHold(Arena* arena) : arena_(arena) { arena_->HoldTrim(); }
+    ~TrimHold() { arena_->ReleaseTrim(); }
+    TrimHold(const TrimHold&) = delete;
+    TrimHold& operator=(const TrimHold&) = delete;
+
+   private:
+    Arena* arena_;
+  };
+  void HoldTrim();
+  void ReleaseTrim();
+
   // Lowers or raises the commit limit. Spare memory is decommitted to meet
   // a lower limit; kFail if memory in use exceeds it (limit unchanged).
   Res SetCommitLimit(std::size_t limit);
@@ -180,6 +199,7 @@ class Arena {
   const std::size_t reserve_limit_;
   std::size_t commit_limit_;
   double spare_fraction_;
+  int trim_holds_ = 0;  // HoldTrim calls not yet released.
 
   std::vector<Chunk*> chunks_;           // Sorted by base.
   NodeStore node_store_;                 // Tree nodes for both lands, from chunk headers.

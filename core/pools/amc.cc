@@ -365,6 +365,7 @@ void Amc::Reclaim() {
     seg = nullptr;
   }
   std::fill(gen_bytes_.begin(), gen_bytes_.end(), 0);
+  Arena::TrimHold hold(arena());  // One trim for all of from-space.
   for (auto it = segs_.begin(); it != segs_.end();) {
     Seg& seg = it->second;
     const std::size_t used = seg.fill - seg.range.base;

@@ -247,6 +247,7 @@ bool Ams::Sweep(std::size_t budget) {
   // Segments made since the collection began are not condemned and are
   // skipped; allocation may go on in segments not yet swept (black).
   std::size_t work = 0;
+  Arena::TrimHold hold(arena());  // One trim per step, not per segment freed.
   for (auto it = segs_.lower_bound(sweep_from_); it != segs_.end();) {
     if (work >= budget) {
       sweep_from_ = it->first;

@@ -457,6 +457,33 @@ TEST(ArenaTest, CommitLimitDecommitsSpareToMakeRoom) {
   ExpectCheck(*arena);
 }
 
+// A trim hold defers decommitting to its end: the frees under it keep all
+// their memory spare, and the end trims to the fraction in a few calls.
+TEST(ArenaTest, TrimHoldDecommitsOnceAtItsEnd) {
+  auto arena = MakeVirtual(SmallChunks(/*spare=*/0.25));
+  const std::size_t g = arena->grain_size();
+  std::vector<Range> segments(16);
+  for (Range& r : segments)
+    ASSERT_EQ(arena->Alloc(g, 0, SegmentType::kStatic, false, &r), Res::kOk);
+  const ArenaStats before = arena->stats();
+  {
+    Arena::TrimHold hold(arena.get());
+    {
+      Arena::TrimHold nested(arena.get());  // Holds nest.
+      for (Range r : segments) ASSERT_EQ(arena->Free(r), Res::kOk);
+    }
+    const ArenaStats held = arena->stats();
+    EXPECT_EQ(held.decommit_calls, before.decommit_calls);
+    EXPECT_EQ(held.spare, 16 * g);
+    ExpectCheck(*arena);  // Spare above the fraction is allowed while held.
+  }
+  const ArenaStats after = arena->stats();
+  EXPECT_LE(static_cast<double>(after.spare), 0.25 * static_cast<double>(after.committed) + 1);
+  // The freed grains were adjacent: one decommit covers them.
+  EXPECT_EQ(after.decommit_calls, before.decommit_calls + 1);
+  ExpectCheck(*arena);
+}
+
 TEST(ArenaTest, SpareIsBoundedAndCanBePurged) {
   auto arena = MakeVirtual(SmallChunks(/*spare=*/0.5));
   const std::size_t g = arena->grain_size();
