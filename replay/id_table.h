@@ -114,10 +114,10 @@ class IdTable {
   // Marks the live block `b` of `id` freed at event `event`. Sparse ids keep
   // a bounded number of such records.
   void Bury(std::uint64_t id, Block* b, std::uint64_t event) {
-    if (id < dense_slots_ || sparse_.size() < kMaxSparse) {
+    if (id < dense_slots_) [[likely]] {
       *b = Block::Freed(event);
     } else {
-      sparse_.erase(id);
+      BurySparse(id, b, event);
     }
   }
 
@@ -209,6 +209,13 @@ class IdTable {
   [[gnu::noinline]] Block* FindLiveSparse(std::uint64_t id) {
     auto it = sparse_.find(id);
     return it != sparse_.end() && it->second.live() ? &it->second : nullptr;
+  }
+  [[gnu::noinline]] void BurySparse(std::uint64_t id, Block* b, std::uint64_t event) {
+    if (sparse_.size() < kMaxSparse) {
+      *b = Block::Freed(event);
+    } else {
+      sparse_.erase(id);
+    }
   }
   [[gnu::noinline]] Block* InsertSparse(std::uint64_t id) {
     Block* b = &sparse_[id];
