@@ -78,25 +78,11 @@ struct FastChunk {
       span.size = value;
       // Every varint ends in a byte below 0x80; the last byte must be one.
       if (value > 0 && static_cast<std::uint8_t>(p[value - 1]) >= 0x80) return false;
-      span.count = CountTerminators(p, value);
+      span.count = internal::CountVarintEnds(reinterpret_cast<const std::uint8_t*>(p), value);
       p += value;
       if (span.count == 0) span.data = nullptr;  // Present but empty reads as absent.
     }
     return true;
-  }
-
-  // Bytes below 0x80 (each ends one varint), eight at a time.
-  static std::size_t CountTerminators(const char* p, std::size_t size) {
-    std::size_t continuations = 0, k = 0;
-    for (; k + 8 <= size; k += 8) {
-      std::uint64_t word;
-      std::memcpy(&word, p + k, 8);
-      // The high bits, moved to the bottom of each byte and summed by a
-      // multiply (no popcnt instruction in the x86-64 baseline).
-      continuations += ((word >> 7) & 0x0101010101010101ull) * 0x0101010101010101ull >> 56;
-    }
-    for (; k < size; ++k) continuations += static_cast<std::uint8_t>(p[k]) >> 7;
-    return size - continuations;
   }
 
   static bool ReadVarint(const char** p, const char* end, std::uint64_t* value) {

@@ -125,6 +125,31 @@ inline bool DecodeWindow(const std::uint8_t** p, std::uint64_t ends, std::size_t
 
 }  // namespace varint
 
+// How many varints end in p[0, size): the bytes below 0x80.
+inline std::size_t CountVarintEnds(const std::uint8_t* p, std::size_t size) {
+  std::size_t continuations = 0, k = 0;
+#if defined(__x86_64__)
+  // Each byte's high bit moved to its bottom, summed by psadbw.
+  __m128i sums = _mm_setzero_si128();
+  for (; k + 16 <= size; k += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+    const __m128i highs = _mm_and_si128(_mm_srli_epi16(bytes, 7), _mm_set1_epi8(1));
+    sums = _mm_add_epi64(sums, _mm_sad_epu8(highs, _mm_setzero_si128()));
+  }
+  continuations = static_cast<std::size_t>(_mm_cvtsi128_si64(sums)) +
+                  static_cast<std::size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+#else
+  for (; k + 8 <= size; k += 8) {
+    // The high bits, moved to the bottom of each byte and summed by a
+    // multiply (no popcnt instruction in the x86-64 baseline).
+    continuations +=
+        ((varint::Load64(p + k) >> 7) & 0x0101010101010101ull) * 0x0101010101010101ull >> 56;
+  }
+#endif
+  for (; k < size; ++k) continuations += p[k] >> 7;
+  return size - continuations;
+}
+
 // Decodes the next `n` varints at *cursor into out[0..n) and moves the
 // cursor past them. Values are truncated to T as protobuf truncates uint32
 // fields. False on a varint of more than 10 bytes.

@@ -107,6 +107,24 @@ TEST(VarintDecoderTest, EveryLengthAtEveryOffset) {
   }
 }
 
+TEST(VarintDecoderTest, CountsVarintEnds) {
+  const std::uint64_t seed = testing_util::TestSeed();
+  std::mt19937_64 rng(seed);
+  std::string bytes(1000, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng() % 3 == 0 ? rng() & 0x7F : rng() | 0x80);
+  for (std::size_t start = 0; start < 17; ++start) {
+    for (std::size_t size = 0; start + size <= bytes.size(); size += 1 + rng() % 40) {
+      std::size_t ends = 0;
+      for (std::size_t k = start; k < start + size; ++k) {
+        ends += static_cast<unsigned char>(bytes[k]) < 0x80;
+      }
+      const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data() + start);
+      ASSERT_EQ(replay::internal::CountVarintEnds(p, size), ends)
+          << "seed " << seed << " start " << start << " size " << size;
+    }
+  }
+}
+
 // A varint of 11 bytes, or 64 bytes without an end, is refused.
 TEST(VarintDecoderTest, RefusesOverlongVarints) {
   for (int lead : {0, 5, 60, 63, 64, 100}) {
