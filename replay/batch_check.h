@@ -2,7 +2,8 @@
 // whether any event may break a rule of traces/FORMAT.md, and the batch's
 // share of the footer's totals, in one pass over the columns every manual
 // trace has (kinds, ids, new ids, sizes). The columns most traces leave out
-// (alignments, flavours, slots) get a pass each when present.
+// (alignments, flavours, slots) get a pass each when present. With AVX2,
+// eight events a step.
 #ifndef REPLAY_BATCH_CHECK_H_
 #define REPLAY_BATCH_CHECK_H_
 
@@ -20,6 +21,12 @@ inline constexpr std::size_t kMaxScanEvents = 0xFFFF;
 // caller looks for the event with FindEventDefect then. Needs
 // batch.size() <= kMaxScanEvents.
 bool ScanBatch(const EventBatch& batch, Totals* totals);
+
+// Whether ScanBatch takes eight events a step with AVX2 when a batch has
+// ids, new ids and sizes (the default where the CPU has AVX2), and whether
+// it can: tests run both ways.
+bool& UseAvx2Scan();
+bool Avx2Available();
 
 }  // namespace replay::internal
 

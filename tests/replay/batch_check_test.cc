@@ -106,14 +106,44 @@ void CheckRandomBatches(std::uint64_t seed) {
   }
 }
 
+// Runs `body` with the scalar pass, and with AVX2 where the CPU has it.
+template <typename F>
+void ForEachScan(F body) {
+  const bool saved = replay::internal::UseAvx2Scan();
+  for (bool avx2 : {false, true}) {
+    if (avx2 && !replay::internal::Avx2Available()) continue;
+    SCOPED_TRACE(avx2 ? "AVX2 scan" : "scalar scan");
+    replay::internal::UseAvx2Scan() = avx2;
+    body();
+  }
+  replay::internal::UseAvx2Scan() = saved;
+}
+
 TEST(BatchCheckTest, AgreesWithTheEventAtATimeCheck) {
   const std::uint64_t seed = testing_util::TestSeed();
   SCOPED_TRACE(absl::StrCat("seed=", seed));
-  CheckRandomBatches(seed);
+  ForEachScan([&] { CheckRandomBatches(seed); });
+}
+
+// Kind counts past the 255 a lane of the AVX2 pass holds.
+TEST(BatchCheckTest, CountsLongRunsOfOneKind) {
+  ForEachScan([] {
+    std::vector<Event> rows(4099, FreeEvent(7));
+    for (std::size_t i = 0; i < 2100; ++i) rows[i] = ReallocEvent(3, 4, 100);
+    rows[4098] = AllocEvent(1, 5);
+    replay::EventBatch batch;
+    batch.AssignRows(0, rows);
+    Totals totals;
+    EXPECT_FALSE(ScanBatch(batch, &totals));
+    EXPECT_EQ(totals.per_kind[static_cast<int>(EventKind::kRealloc)], 2100u);
+    EXPECT_EQ(totals.per_kind[static_cast<int>(EventKind::kFree)], 1998u);
+    EXPECT_EQ(totals.per_kind[static_cast<int>(EventKind::kAlloc)], 1u);
+    EXPECT_EQ(totals.bytes_allocated, 2100u * 100 + 5);
+  });
 }
 
 // Each rule on its own, in a batch of otherwise valid events.
-TEST(BatchCheckTest, FlagsEachRule) {
+void FlagsEachRule() {
   const auto flagged = [](Event bad) {
     std::vector<Event> rows(100, AllocEvent(1, 64));
     rows[57] = bad;
@@ -158,6 +188,8 @@ TEST(BatchCheckTest, FlagsEachRule) {
   EXPECT_TRUE(flagged(e));
   EXPECT_FALSE(flagged(ReallocEvent(2, 3, 99)));
 }
+
+TEST(BatchCheckTest, FlagsEachRule) { ForEachScan(FlagsEachRule); }
 
 }  // namespace
 }  // namespace replay_test
