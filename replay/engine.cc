@@ -129,7 +129,10 @@ class Replayer {
     bool ok = true;
     for (std::size_t i = 0; i < n; ++i) {
       // The slot of an old object is a cache miss: start it early.
-      if (ids != nullptr && i + kPrefetchDistance < n) blocks_.Prefetch(ids[i + kPrefetchDistance]);
+      if (ids != nullptr && i + kPrefetchDistance < n) {
+        blocks_.Prefetch(ids[i + kPrefetchDistance]);
+        blocks_.PrefetchBlock(ids[i + kPrefetchDistance / 2]);
+      }
       index_ = batch.first() + i;
       const std::uint32_t kind = kinds[i];
       const std::uint64_t id = at(ids, i);
