@@ -251,20 +251,21 @@ class TraceReaderImpl final : public TraceReader {
                        " payload bytes (at most ", internal::kMaxRecordPayload, " expected)")));
     }
     // Grow the payload as it arrives, so a corrupt length cannot make us
-    // allocate more than the file holds.
-    payload_.clear();
+    // allocate more than the file holds. The buffer only grows: bytes left
+    // from earlier records are overwritten, not zeroed first.
     payload_size_ = 0;
     constexpr std::size_t kStep = 1 << 20;
-    while (payload_.size() < length) {
-      const std::size_t old = payload_.size();
-      const std::size_t want = std::min<std::uint64_t>(kStep, length - old);
-      payload_.resize(old + want);
-      n = in_.ReadUpTo(payload_.data() + old, want);
+    std::size_t have = 0;
+    while (have < length) {
+      const std::size_t want = std::min<std::uint64_t>(kStep, length - have);
+      if (payload_.size() < have + want + kPadding) payload_.resize(have + want + kPadding);
+      n = in_.ReadUpTo(payload_.data() + have, want);
       if (!n.ok()) return Framing(in_.offset(), n.status());
       if (*n < want) {
         return Truncated(name,
-                         absl::StrCat("after ", old + *n, " of its ", length, " payload bytes"));
+                         absl::StrCat("after ", have + *n, " of its ", length, " payload bytes"));
       }
+      have += want;
     }
     unsigned char crc_bytes[4];
     n = in_.ReadUpTo(reinterpret_cast<char*>(crc_bytes), 4);
@@ -272,9 +273,10 @@ class TraceReaderImpl final : public TraceReader {
     if (*n < 4) return Truncated(name, "inside its 4-byte checksum");
     const std::uint32_t stored = crc_bytes[0] | (crc_bytes[1] << 8) | (crc_bytes[2] << 16) |
                                  (std::uint32_t{crc_bytes[3]} << 24);
-    const std::uint32_t computed = Crc32c(payload_.data(), payload_.size());
-    payload_size_ = payload_.size();
-    payload_.append(kPadding, '\0');
+    const std::uint32_t computed = Crc32c(payload_.data(), length);
+    payload_size_ = length;
+    if (payload_.size() < length + kPadding) payload_.resize(length + kPadding);
+    std::memset(payload_.data() + length, 0, kPadding);
     if (stored != computed) {
       return Fail(absl::DataLossError(absl::StrFormat(
           "%s%s record checksum mismatch after event %d (expected 0x%08x, found 0x%08x)",
@@ -564,7 +566,7 @@ class TraceReaderImpl final : public TraceReader {
   bool skip_times_ = false;
   EventBatch rows_;  // What Next(std::vector<Event>*) converts.
   std::uint64_t rows_left_ = 0;
-  std::string payload_;  // Followed by kPadding zero bytes.
+  std::string payload_;  // payload_size_ bytes, then kPadding zero bytes (or more).
   std::size_t payload_size_ = 0;
   std::uint64_t record_offset_ = 0;
   std::uint64_t last_time_ns_ = 0;
