@@ -142,7 +142,6 @@ class IdTable {
       const auto slot = static_cast<std::uint32_t>(b - slab_);
       *b = Block::FreeSlot(free_slot_);
       free_slot_ = slot;
-      --slots_in_use_;
       handles_[id] =
           event < kFarEvent ? kFreedBit | static_cast<Handle>(event) : FarFreed(id, event);
     } else {
@@ -232,7 +231,6 @@ class IdTable {
     if (slab_end_ > 0) madvise(slab_, slab_end_ * sizeof(Block), MADV_DONTNEED);
     dense_end_ = 0;
     slab_end_ = 0;
-    slots_in_use_ = 0;
     free_slot_ = kNoSlot;
   }
 
@@ -259,7 +257,7 @@ class IdTable {
          ++id) {
       if (handles_[id] != 0) return false;  // Nothing past the end was touched.
     }
-    return in_use == slots_in_use_ && in_use + on_list == slab_end_;
+    return in_use + on_list == slab_end_;
   }
 
  private:
@@ -289,7 +287,6 @@ class IdTable {
 
   // A free slot of the slab: the last freed, or a fresh one.
   std::uint32_t TakeSlot() {
-    ++slots_in_use_;
     if (free_slot_ != kNoSlot) {
       const std::uint32_t slot = free_slot_;
       free_slot_ = slab_[slot].next_free_slot();
@@ -333,7 +330,6 @@ class IdTable {
   std::uint64_t last_slot_ = 0;        // Of the dense range, for prefetches.
   std::uint64_t dense_end_ = 0;        // Above the highest dense id used.
   std::uint64_t slab_end_ = 0;         // Slots ever handed out.
-  std::uint64_t slots_in_use_ = 0;     // Of those, not on the free list.
   std::uint32_t free_slot_ = kNoSlot;  // Free slots, linked through the slab.
   template <typename K, typename V>
   using MmapMap = absl::flat_hash_map<K, V, absl::Hash<K>, std::equal_to<K>,
