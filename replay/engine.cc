@@ -121,26 +121,36 @@ class Replayer {
     auto at = [](const auto* column, std::size_t i) -> std::uint64_t {
       return column != nullptr ? column[i] : 0;
     };
-    std::uint64_t per_kind[kEventKindCount + 1] = {};  // The last: unknown kinds.
+    // Counted here rather than through result_: every event that was
+    // dispatched, the failing one too. The common kinds in scalars.
+    std::uint64_t allocs = 0, frees = 0, reallocs = 0;
+    std::uint64_t others[kEventKindCount + 1] = {};  // The last: unknown kinds.
+    Tally tally = LoadTally();
     bool ok = true;
-    for (std::size_t i = 0; i < n && ok; ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
       // The slot of an old object is a cache miss: start it early.
-      if (ids != nullptr && i + kPrefetchDistance < n) blocks_.Prefetch(ids[i + kPrefetchDistance]);
+      if (ids != nullptr && i + kPrefetchDistance < n) {
+        blocks_.Prefetch(ids[i + kPrefetchDistance]);
+        blocks_.PrefetchBlock(ids[i + kPrefetchDistance / 2]);
+      }
       index_ = batch.first() + i;
       const std::uint32_t kind = kinds[i];
       const std::uint64_t id = at(ids, i);
       switch (static_cast<EventKind>(kind)) {
         case EventKind::kAlloc: {
+          ++allocs;
           const auto flavour = static_cast<Flavour>(at(flavours, i));
           ok = Allocate(id, at(sizes, i), AlignmentOf(at(alignments, i), flavour),
-                        flavour == Flavour::kCalloc);
+                        flavour == Flavour::kCalloc, tally);
           break;
         }
         case EventKind::kFree:
-          ok = Free(id);
+          ++frees;
+          ok = Free(id, tally);
           break;
         case EventKind::kRealloc:
-          ok = Reallocate(id, at(new_ids, i), at(sizes, i));
+          ++reallocs;
+          ok = Reallocate(id, at(new_ids, i), at(sizes, i), tally);
           break;
         case EventKind::kStore:
         case EventKind::kRootAdd:
@@ -148,24 +158,50 @@ class Replayer {
         case EventKind::kDeath:
         case EventKind::kCollect:
           // Manual subjects have no use for the collector's events.
+          ++others[kind];
           break;
         default:
+          ++others[kEventKindCount];
           ok = Keep(Semantic(absl::StrCat("unknown event kind ", kind)));
           break;
       }
-      ++per_kind[std::min<std::uint32_t>(kind, kEventKindCount)];
       if (index_ >= next_sample_) [[unlikely]] {
+        StoreTally(tally);
         TakeSample();
+        tally = LoadTally();
       }
+      if (!ok) break;
     }
-    // Counted here rather than through result_, which stores into slots
-    // might alias: every event that was dispatched, the failing one too.
+    StoreTally(tally);
+    others[static_cast<int>(EventKind::kAlloc)] = allocs;
+    others[static_cast<int>(EventKind::kFree)] = frees;
+    others[static_cast<int>(EventKind::kRealloc)] = reallocs;
     for (int k = 0; k < kEventKindCount; ++k) {
-      result_->per_kind[k] += per_kind[k];
-      result_->events += per_kind[k];
+      result_->per_kind[k] += others[k];
+      result_->events += others[k];
     }
-    result_->events += per_kind[kEventKindCount];
+    result_->events += others[kEventKindCount];
     return ok;
+  }
+
+  // What the manual loop changes on almost every event, held in locals for
+  // a batch: the members and *result_ would be reloaded and stored at each
+  // event, as stores through block slots may alias them.
+  struct Tally {
+    std::uint64_t live;
+    std::uint64_t peak_live;
+    std::uint64_t peak_footprint;
+    std::uint64_t live_at_peak_footprint;
+  };
+  Tally LoadTally() const {
+    return Tally{live_, result_->peak_live, result_->peak_footprint,
+                 result_->live_at_peak_footprint};
+  }
+  void StoreTally(const Tally& t) {
+    live_ = t.live;
+    result_->peak_live = t.peak_live;
+    result_->peak_footprint = t.peak_footprint;
+    result_->live_at_peak_footprint = t.live_at_peak_footprint;
   }
 
   // Collecting subjects: the mutator's events, as rows.
@@ -219,7 +255,11 @@ class Replayer {
                                      ", which collects: GC traces free nothing"));
     }
     live_ = gc_->occupancy();
-    if (e.kind == EventKind::kAlloc && status.ok()) NoteGrowth();
+    if (e.kind == EventKind::kAlloc && status.ok()) {
+      Tally tally = LoadTally();
+      NoteGrowth(tally);
+      StoreTally(tally);
+    }
     if (status.ok()) return status;
     if (status.code() == absl::StatusCode::kInvalidArgument) {
       return Semantic(std::string(status.message()));
@@ -252,7 +292,8 @@ class Replayer {
 
   // The handlers of the fast path: true to go on, false (status_ set) to
   // stop. What goes wrong is said out of line, so the loop stays small.
-  bool Allocate(std::uint64_t id, std::uint64_t size, std::uint64_t alignment, bool zero) {
+  bool Allocate(std::uint64_t id, std::uint64_t size, std::uint64_t alignment, bool zero,
+                Tally& tally) {
     if (size > max_size_ || (alignment & (alignment - 1)) != 0) [[unlikely]] {
       return BadAllocation(id, size, alignment);
     }
@@ -268,8 +309,8 @@ class Replayer {
     }
     if (verify_) FillPattern(p, size, id);
     *slot = Block(p, size, alignment);
-    live_ += size;
-    NoteGrowth();
+    tally.live += size;
+    NoteGrowth(tally);
     return true;
   }
 
@@ -308,7 +349,7 @@ class Replayer {
                               " while it was live in ", subject_->name()));
   }
 
-  bool Free(std::uint64_t id) {
+  bool Free(std::uint64_t id, Tally& tally) {
     Block* slot = blocks_.FindLive(id);
     if (slot == nullptr) [[unlikely]] {
       return NotLiveError("free", id);
@@ -316,12 +357,12 @@ class Replayer {
     const Block block = *slot;
     if (verify_ && !Keep(Verify(id, block))) return false;
     subject_->Free(block.p(), SubjectSize(block.size()), block.alignment());
-    live_ -= block.size();
+    tally.live -= block.size();
     blocks_.Bury(id, slot, index_);
     return true;
   }
 
-  bool Reallocate(std::uint64_t id, std::uint64_t new_id, std::uint64_t size) {
+  bool Reallocate(std::uint64_t id, std::uint64_t new_id, std::uint64_t size, Tally& tally) {
     const Block* slot = blocks_.FindLive(id);
     if (slot == nullptr) [[unlikely]] {
       return NotLiveError("realloc", id);
@@ -341,8 +382,8 @@ class Replayer {
     Block* moved = new_id == id ? blocks_.FindLive(id) : blocks_.Insert(new_id);
     *moved = Block(p, size, old.alignment());
     if (verify_) FillPattern(p, size, new_id);
-    live_ = live_ - old.size() + size;
-    NoteGrowth();
+    tally.live = tally.live - old.size() + size;
+    NoteGrowth(tally);
     return true;
   }
 
@@ -359,13 +400,13 @@ class Replayer {
   // footprint that is costly to read is probed only when live bytes reach a
   // new high by 1/64 (and at every sample), so a peak of footprint that
   // follows one of live bytes is seen to within that much.
-  void NoteGrowth() {
-    result_->peak_live = std::max(result_->peak_live, live_);
+  void NoteGrowth(Tally& t) {
+    t.peak_live = std::max(t.peak_live, t.live);
     if (cheap_footprint_) {
-      NoteFootprint(subject_->Footprint());
-    } else if (live_ >= next_probe_live_) {
-      next_probe_live_ = live_ + std::max<std::uint64_t>(live_ / 64, 4096);
-      NoteFootprint(ProbeFootprint());
+      NoteFootprint(t, subject_->Footprint());
+    } else if (t.live >= next_probe_live_) {
+      next_probe_live_ = t.live + std::max<std::uint64_t>(t.live / 64, 4096);
+      NoteFootprint(t, ProbeFootprint());
     }
   }
 
@@ -373,12 +414,12 @@ class Replayer {
   // for a while, the one with the most live bytes: an allocator that takes
   // its peak up front (mimalloc's 32 MiB segments) is judged when that
   // memory is best used, not at its first byte.
-  void NoteFootprint(std::uint64_t footprint) {
-    if (footprint > result_->peak_footprint) {
-      result_->peak_footprint = footprint;
-      result_->live_at_peak_footprint = live_;
-    } else if (footprint == result_->peak_footprint) {
-      result_->live_at_peak_footprint = std::max(result_->live_at_peak_footprint, live_);
+  static void NoteFootprint(Tally& t, std::uint64_t footprint) {
+    if (footprint > t.peak_footprint) {
+      t.peak_footprint = footprint;
+      t.live_at_peak_footprint = t.live;
+    } else if (footprint == t.peak_footprint) {
+      t.live_at_peak_footprint = std::max(t.live_at_peak_footprint, t.live);
     }
   }
 
@@ -394,7 +435,9 @@ class Replayer {
 
   void TakeSample() {
     const std::uint64_t footprint = ProbeFootprint();
-    NoteFootprint(footprint);
+    Tally tally = LoadTally();
+    NoteFootprint(tally, footprint);
+    StoreTally(tally);
     series_.push_back(Sample{index_, live_, footprint});
     if (options_.on_sample) options_.on_sample(index_, live_, footprint);
     if (series_.size() >= 2 * std::max<std::size_t>(options_.samples, 1)) {

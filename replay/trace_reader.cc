@@ -5,63 +5,27 @@
 #include <cpuid.h>
 #endif
 
-#include <array>
 #include <bit>
 #include <cstring>
-#include <initializer_list>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "replay/batch_check.h"
 #include "replay/byte_io.h"
 #include "replay/crc32c.h"
 #include "replay/event_batch.h"
 #include "replay/trace_format.h"
 #include "replay/trace_io.h"
+#include "replay/varint_decoder.h"
 
 namespace replay {
 namespace {
 
-// Payloads are followed by this many zero bytes, so that a varint anywhere
-// in one, and the 16 bytes from its start, can be read with 8-byte loads.
-constexpr std::size_t kPadding = 24;
-constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
-constexpr std::uint64_t kGroupBits = 0x7F7F7F7F7F7F7F7Full;
-
-std::uint64_t Load64(const std::uint8_t* p) {
-  std::uint64_t word;
-  std::memcpy(&word, p, 8);
-  return word;  // Little-endian: the first byte is the lowest.
-}
-
-// The high bits of a word's eight bytes as an 8-bit mask (SSE2's movemask
-// without intrinsics): bit k is byte k's continuation bit.
-unsigned HighBitMask(std::uint64_t w) {
-  return static_cast<unsigned>(((w & kHighBits) * 0x0002040810204081ull) >> 56);
-}
-
-// Two ways to pack the 7-bit groups of a varint's first `bytes` bytes (1 to
-// 8, low byte first) into its value. Portable: three shift-and-mask steps.
-struct ShiftGroups {
-  static std::uint64_t Pack(std::uint64_t w, unsigned bytes) {
-    w &= kGroupBits >> (64 - 8 * bytes);
-    w = (w & 0x007F007F007F007Full) | ((w & 0x7F007F007F007F00ull) >> 1);
-    w = (w & 0x00003FFF00003FFFull) | ((w & 0x3FFF00003FFF0000ull) >> 2);
-    return (w & 0x000000000FFFFFFFull) | ((w & 0x0FFFFFFF00000000ull) >> 4);
-  }
-};
-#if defined(__x86_64__)
-// BMI2's pext does it in one instruction where it is fast (see PextIsFast).
-// Inline assembly, so that the template below needs no target attribute.
-struct PextGroups {
-  static std::uint64_t Pack(std::uint64_t w, unsigned bytes) {
-    std::uint64_t v;
-    asm("pext %2, %1, %0" : "=r"(v) : "r"(w), "r"(kGroupBits >> (64 - 8 * bytes)));
-    return v;
-  }
-};
-#endif
+// Payloads are followed by this many zero bytes, so that the varint
+// decoder's loads past a column's end stay inside the buffer.
+constexpr std::size_t kPadding = internal::kVarintPadding;
 
 // Intel since Haswell and AMD since Zen 3 run pext in a cycle or three;
 // earlier AMD cores run it in microcode, far slower than the shifts.
@@ -75,67 +39,6 @@ bool PextIsFast() {
 #else
   return false;
 #endif
-}
-
-// A varint of 9 or 10 bytes at p, or false if it is longer (protobuf
-// rejects those). Bits beyond 64 are dropped, as protobuf drops them.
-bool DecodeLongVarint(const std::uint8_t* p, std::uint64_t* value, unsigned* bytes) {
-  std::uint64_t v = ShiftGroups::Pack(Load64(p), 8) | std::uint64_t{p[8] & 0x7Fu} << 56;
-  *bytes = 9;
-  if (p[8] >= 0x80) {
-    v |= std::uint64_t{p[9]} << 63;
-    if (p[9] >= 0x80) return false;
-    *bytes = 10;
-  }
-  *value = v;
-  return true;
-}
-
-// Decodes the next `n` varints at *cursor into out[0..n) and moves the
-// cursor past them. The caller checked that the column holds `n` varints
-// ending in a terminator, and the payload is padded, so loads cannot run
-// off the end. Values are truncated to T as protobuf truncates uint32
-// fields. False on a varint of more than 10 bytes.
-//
-// Where every varint took a load whose result gave the next one's address
-// (a chain of ~8 cycles each), the ends of all varints in a 16-byte window
-// come from one mask, and each varint is then loaded from its own start.
-template <typename Groups, typename T>
-bool DecodeVarints(const std::uint8_t** cursor, std::size_t n, T* out) {
-  const std::uint8_t* p = *cursor;
-  std::size_t i = 0;
-  while (i < n) {
-    const std::uint64_t lo = Load64(p);
-    // Kinds, time steps, mostly-zero columns: eight one-byte varints.
-    if ((lo & kHighBits) == 0 && i + 8 <= n) {
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) out[i + k] = static_cast<T>((lo >> (8 * k)) & 0xFF);
-      p += 8;
-      i += 8;
-      continue;
-    }
-    // Bit k set: byte k of the window ends a varint.
-    unsigned ends = ~(HighBitMask(lo) | HighBitMask(Load64(p + 8)) << 8) & 0xFFFF;
-    if (ends == 0) return false;  // Over 16 bytes.
-    unsigned start = 0;
-    do {
-      const unsigned end = static_cast<unsigned>(std::countr_zero(ends));
-      const unsigned bytes = end - start + 1;
-      std::uint64_t v;
-      if (bytes <= 8) [[likely]] {
-        v = Groups::Pack(Load64(p + start), bytes);
-      } else {
-        unsigned long_bytes;
-        if (!DecodeLongVarint(p + start, &v, &long_bytes)) return false;
-      }
-      out[i++] = static_cast<T>(v);
-      start = end + 1;
-      ends &= ends - 1;
-    } while (ends != 0 && i < n);
-    p += start;
-  }
-  *cursor = p;
-  return true;
 }
 
 // The fields of one EventChunk record located without parsing it, when it
@@ -175,25 +78,11 @@ struct FastChunk {
       span.size = value;
       // Every varint ends in a byte below 0x80; the last byte must be one.
       if (value > 0 && static_cast<std::uint8_t>(p[value - 1]) >= 0x80) return false;
-      span.count = CountTerminators(p, value);
+      span.count = internal::CountVarintEnds(reinterpret_cast<const std::uint8_t*>(p), value);
       p += value;
       if (span.count == 0) span.data = nullptr;  // Present but empty reads as absent.
     }
     return true;
-  }
-
-  // Bytes below 0x80 (each ends one varint), eight at a time.
-  static std::size_t CountTerminators(const char* p, std::size_t size) {
-    std::size_t continuations = 0, k = 0;
-    for (; k + 8 <= size; k += 8) {
-      std::uint64_t word;
-      std::memcpy(&word, p + k, 8);
-      // The high bits, moved to the bottom of each byte and summed by a
-      // multiply (no popcnt instruction in the x86-64 baseline).
-      continuations += ((word >> 7) & 0x0101010101010101ull) * 0x0101010101010101ull >> 56;
-    }
-    for (; k < size; ++k) continuations += static_cast<std::uint8_t>(p[k]) >> 7;
-    return size - continuations;
   }
 
   static bool ReadVarint(const char** p, const char* end, std::uint64_t* value) {
@@ -208,6 +97,11 @@ struct FastChunk {
 };
 
 using internal::ByteSource;
+using internal::DecodeVarints;
+using internal::ShiftGroups;
+#if defined(__x86_64__)
+using internal::PextGroups;
+#endif
 using internal::InputStream;
 
 class TraceReaderImpl final : public TraceReader {
@@ -357,20 +251,21 @@ class TraceReaderImpl final : public TraceReader {
                        " payload bytes (at most ", internal::kMaxRecordPayload, " expected)")));
     }
     // Grow the payload as it arrives, so a corrupt length cannot make us
-    // allocate more than the file holds.
-    payload_.clear();
+    // allocate more than the file holds. The buffer only grows: bytes left
+    // from earlier records are overwritten, not zeroed first.
     payload_size_ = 0;
     constexpr std::size_t kStep = 1 << 20;
-    while (payload_.size() < length) {
-      const std::size_t old = payload_.size();
-      const std::size_t want = std::min<std::uint64_t>(kStep, length - old);
-      payload_.resize(old + want);
-      n = in_.ReadUpTo(payload_.data() + old, want);
+    std::size_t have = 0;
+    while (have < length) {
+      const std::size_t want = std::min<std::uint64_t>(kStep, length - have);
+      if (payload_.size() < have + want + kPadding) payload_.resize(have + want + kPadding);
+      n = in_.ReadUpTo(payload_.data() + have, want);
       if (!n.ok()) return Framing(in_.offset(), n.status());
       if (*n < want) {
         return Truncated(name,
-                         absl::StrCat("after ", old + *n, " of its ", length, " payload bytes"));
+                         absl::StrCat("after ", have + *n, " of its ", length, " payload bytes"));
       }
+      have += want;
     }
     unsigned char crc_bytes[4];
     n = in_.ReadUpTo(reinterpret_cast<char*>(crc_bytes), 4);
@@ -378,9 +273,10 @@ class TraceReaderImpl final : public TraceReader {
     if (*n < 4) return Truncated(name, "inside its 4-byte checksum");
     const std::uint32_t stored = crc_bytes[0] | (crc_bytes[1] << 8) | (crc_bytes[2] << 16) |
                                  (std::uint32_t{crc_bytes[3]} << 24);
-    const std::uint32_t computed = Crc32c(payload_.data(), payload_.size());
-    payload_size_ = payload_.size();
-    payload_.append(kPadding, '\0');
+    const std::uint32_t computed = Crc32c(payload_.data(), length);
+    payload_size_ = length;
+    if (payload_.size() < length + kPadding) payload_.resize(length + kPadding);
+    std::memset(payload_.data() + length, 0, kPadding);
     if (stored != computed) {
       return Fail(absl::DataLossError(absl::StrFormat(
           "%s%s record checksum mismatch after event %d (expected 0x%08x, found 0x%08x)",
@@ -442,8 +338,11 @@ class TraceReaderImpl final : public TraceReader {
       CopyColumns(n, batch);
     }
     if (!skip_times_) AccumulateTimes(batch);
-    if (absl::Status s = CheckEvents(batch); !s.ok()) return s;
-    AddTotals(*batch);
+    internal::Totals totals;
+    if (internal::ScanBatch(*batch, &totals)) [[unlikely]] {
+      if (absl::Status s = NameDefect(batch); !s.ok()) return s;
+    }
+    totals_.Merge(totals);
     rows_left_ -= n;
     rows_done_ += n;
     if (rows_left_ == 0) ++totals_.chunk_count;
@@ -516,80 +415,9 @@ class TraceReaderImpl final : public TraceReader {
     last_time_ns_ = t;
   }
 
-  // Whether any event may break a rule of traces/FORMAT.md: per present
-  // column, one pass of and/or over a mask that the event's kind picks,
-  // without branches (the fast path). It may answer yes for a valid batch
-  // (an alignment of exactly 2^48); CheckEvents then finds nothing wrong.
-  static bool AnyDefect(const EventBatch& b) {
-    const std::size_t n = b.size();
-    const std::uint32_t* kinds = b.kinds();
-    std::uint32_t all_kinds = 0;
-    for (std::size_t i = 0; i < n; ++i) all_kinds |= kinds[i];
-    if (all_kinds >= kEventKindCount) return true;  // An OR of kinds < 8 is < 8.
-    // Per kind: all ones where a field must be 0.
-    constexpr auto kind_mask = [](std::initializer_list<EventKind> kinds_that_may) {
-      std::array<std::uint64_t, kEventKindCount> mask;
-      mask.fill(~std::uint64_t{0});
-      for (EventKind k : kinds_that_may) mask[static_cast<int>(k)] = 0;
-      return mask;
-    };
-    using K = EventKind;
-    static constexpr auto kNoId = kind_mask(
-        {K::kAlloc, K::kFree, K::kRealloc, K::kStore, K::kRootAdd, K::kRootRemove, K::kDeath});
-    static constexpr auto kNoNewId = kind_mask({K::kRealloc, K::kStore});
-    static constexpr auto kNoSize = kind_mask({K::kAlloc, K::kRealloc, K::kStore});
-    static constexpr auto kNotAlloc = kind_mask({K::kAlloc});
-    std::uint64_t bad = 0;
-    auto check = [&](const auto* column, const std::array<std::uint64_t, kEventKindCount>& mask) {
-      if (column == nullptr) return;
-      for (std::size_t i = 0; i < n; ++i) bad |= column[i] & mask[kinds[i]];
-    };
-    const std::uint64_t* sizes = b.column(EventBatch::kSizes);
-    const std::uint64_t* alignments = b.column(EventBatch::kAlignments);
-    const std::uint32_t* flavours = b.column(EventBatch::kFlavours);
-    const std::uint32_t* slots = b.column(EventBatch::kSlots);
-    check(b.column(EventBatch::kIds), kNoId);
-    check(b.column(EventBatch::kNewIds), kNoNewId);
-    check(sizes, kNoSize);
-    check(alignments, kNotAlloc);
-    check(flavours, kNotAlloc);
-    check(slots, kNotAlloc);
-    // Bits at or above 48: a size or alignment of 2^48 or more.
-    std::uint64_t high = 0;
-    if (sizes != nullptr) {
-      for (std::size_t i = 0; i < n; ++i) high |= sizes[i] >> 48;
-      bad |= high > 1;  // 2^48 itself is allowed; a size above it has other bits.
-      if (high == 1) {
-        for (std::size_t i = 0; i < n; ++i) bad |= sizes[i] > internal::kMaxSize;
-      }
-    }
-    if (alignments != nullptr) {
-      high = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::uint64_t a = alignments[i];
-        bad |= a & (a - 1);
-        high |= a >> 48;
-      }
-      bad |= high;
-    }
-    if (flavours != nullptr) {
-      for (std::size_t i = 0; i < n; ++i) bad |= flavours[i] >= kFlavourCount;
-    }
-    if (slots != nullptr) {
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::uint64_t size = sizes != nullptr ? sizes[i] : 0;
-        bad |= std::uint64_t{slots[i]} * internal::kSlotBytes > size;
-      }
-    }
-    return bad != 0;
-  }
-
   // The first event that breaks a rule, if any, is the error; its batch is
-  // not delivered.
-  absl::Status CheckEvents(EventBatch* batch) {
-    if (!AnyDefect(*batch)) [[likely]] {
-      return absl::OkStatus();
-    }
+  // not delivered. Only for a batch that ScanBatch found may have one.
+  [[gnu::cold, gnu::noinline]] absl::Status NameDefect(EventBatch* batch) {
     const std::uint32_t* kinds = batch->kinds();
     const std::uint32_t* flavours = batch->column(EventBatch::kFlavours);
     for (std::size_t i = 0; i < batch->size(); ++i) {
@@ -612,35 +440,6 @@ class TraceReaderImpl final : public TraceReader {
       }
     }
     return absl::OkStatus();
-  }
-
-  // The footer's totals, a column at a time.
-  void AddTotals(const EventBatch& batch) {
-    const std::size_t n = batch.size();
-    const std::uint32_t* kinds = batch.kinds();
-    // Counts in 16-bit lanes of two words (kinds 0-3, 4-7): an array of
-    // counters would make each increment wait for the last one's store.
-    static_assert(kEventKindCount == 8 && kRowsPerBatch < 0x10000);
-    std::uint64_t low = 0, high = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t one = std::uint64_t{1} << (16 * (kinds[i] & 3));
-      low += kinds[i] < 4 ? one : 0;
-      high += kinds[i] < 4 ? 0 : one;
-    }
-    for (int k = 0; k < 4; ++k) {
-      totals_.per_kind[k] += (low >> (16 * k)) & 0xFFFF;
-      totals_.per_kind[k + 4] += (high >> (16 * k)) & 0xFFFF;
-    }
-    if (const std::uint64_t* sizes = batch.column(EventBatch::kSizes)) {
-      std::uint64_t bytes = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        const bool allocates = kinds[i] == static_cast<std::uint32_t>(EventKind::kAlloc) ||
-                               kinds[i] == static_cast<std::uint32_t>(EventKind::kRealloc);
-        bytes += sizes[i] & (std::uint64_t{0} - allocates);
-      }
-      totals_.bytes_allocated += bytes;
-    }
-    totals_.event_count += n;
   }
 
   absl::Status Unparsable() {
@@ -734,6 +533,7 @@ class TraceReaderImpl final : public TraceReader {
   traces::TraceHeader header_;
   // The chunk being delivered, a batch at a time.
   static constexpr std::uint64_t kRowsPerBatch = 4096;
+  static_assert(kRowsPerBatch <= internal::kMaxScanEvents);
   // Where fields 3..12 of EventChunk go in a batch.
   struct Target {
     bool wide;
@@ -766,7 +566,7 @@ class TraceReaderImpl final : public TraceReader {
   bool skip_times_ = false;
   EventBatch rows_;  // What Next(std::vector<Event>*) converts.
   std::uint64_t rows_left_ = 0;
-  std::string payload_;  // Followed by kPadding zero bytes.
+  std::string payload_;  // payload_size_ bytes, then kPadding zero bytes (or more).
   std::size_t payload_size_ = 0;
   std::uint64_t record_offset_ = 0;
   std::uint64_t last_time_ns_ = 0;

@@ -25,9 +25,17 @@ namespace {
 
 constexpr std::uint64_t kEvents = 10'000'000;
 
+// A file removed when the process exits. (An atexit handler that read the
+// path from a function-local static ran after that static's destructor,
+// and left every run's 80 MB trace in /tmp.)
+struct TempFile {
+  std::string path;
+  ~TempFile() { std::remove(path.c_str()); }
+};
+
 // The trace, generated once per run into a temporary file.
 const std::string& TracePath() {
-  static const std::string path = [] {
+  static const TempFile file = [] {
     char name[] = "/tmp/replay_bench_XXXXXX";
     const int fd = mkstemp(name);
     if (fd < 0) std::abort();
@@ -45,10 +53,9 @@ const std::string& TracePath() {
       std::fprintf(stderr, "replay_bench: cannot write %s\n", path.c_str());
       std::abort();
     }
-    std::atexit([] { std::remove(TracePath().c_str()); });
-    return path;
+    return TempFile{path};
   }();
-  return path;
+  return file.path;
 }
 
 std::unique_ptr<replay::TraceReader> Open() {
