@@ -222,6 +222,8 @@ class AmcSubject final : public CollectorSubject {
         {"collections", s.collections}, {"condemned", s.condemned}, {"copied", s.copied},
         {"promoted", s.promoted},       {"reclaimed", s.reclaimed}, {"scanned", s.scanned},
         {"trace ns", s.trace_ns}};
+    // Copying throughput: bytes copied per second of tracing, in MB/s.
+    if (s.trace_ns > 0) out.emplace_back("copy MB/s", s.copied * 1000 / s.trace_ns);
     out.emplace_back("heap bytes", HeapBytes());
     for (std::size_t g = 0; g < s.collections_by_generation.size(); ++g) {
       out.emplace_back(absl::StrCat("collections of gen ", g), s.collections_by_generation[g]);
