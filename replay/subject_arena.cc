@@ -7,8 +7,8 @@
 namespace replay {
 
 std::vector<std::string> WithArenaKeys(std::vector<std::string> keys) {
-  for (const char* key :
-       {"arena", "client_size", "commit_limit", "grain", "chunk", "mlworks", "arena_spare"}) {
+  for (const char* key : {"arena", "client_size", "commit_limit", "grain", "chunk", "mlworks",
+                          "arena_spare", "arena_precommit"}) {
     keys.push_back(key);
   }
   return keys;
@@ -22,14 +22,16 @@ absl::Status MakeSubjectArena(const PolicySpec& spec, SubjectArena* out) {
   absl::StatusOr<std::uint64_t> chunk = spec.GetSize("chunk", options.chunk_size);
   absl::StatusOr<std::uint64_t> limit = spec.GetSize("commit_limit", 0);
   absl::StatusOr<double> spare = spec.GetDouble("arena_spare", options.spare);
+  absl::StatusOr<std::uint64_t> precommit = spec.GetSize("arena_precommit", 0);
   absl::StatusOr<std::uint64_t> client_size = spec.GetSize("client_size", 256 << 20);
-  for (const absl::Status& s :
-       {grain.status(), chunk.status(), limit.status(), spare.status(), client_size.status()}) {
+  for (const absl::Status& s : {grain.status(), chunk.status(), limit.status(), spare.status(),
+                                precommit.status(), client_size.status()}) {
     if (!s.ok()) return s;
   }
   options.grain_size = *grain;
   options.chunk_size = *chunk;
   options.spare = *spare;
+  options.precommit = *precommit;
   if (*limit != 0) options.commit_limit = *limit;
   const std::string kind = spec.args.count("arena") ? spec.args.at("arena") : "vm";
   core::Res res;

@@ -79,6 +79,9 @@ Res Arena::CreateVirtual(const ArenaOptions& options, std::unique_ptr<Arena>* ar
   std::unique_ptr<Arena> made(new Arena(options, /*client=*/false));
   Res res = made->Extend(0);
   if (res != Res::kOk) return res;
+  if (options.precommit > 0) {
+    if (Res res = made->Precommit(options.precommit); res != Res::kOk) return res;
+  }
   *arena = std::move(made);
   return Res::kOk;
 }
@@ -240,22 +243,38 @@ void Arena::DecommitRange(Range range) {
 }
 
 std::size_t Arena::SpareAllowance() const {
-  return static_cast<std::size_t>(spare_fraction_ * static_cast<double>(stats_.committed));
+  return std::max(static_cast<std::size_t>(spare_fraction_ * static_cast<double>(stats_.committed)),
+                  spare_floor_);
 }
 
 void Arena::TrimSpare(bool all) {
-  // Decommitting d bytes lowers spare and committed alike, so to reach
-  // spare <= f * committed we need d >= (spare - f * committed) / (1 - f).
-  std::size_t target;
-  if (all || spare_fraction_ <= 0) {
-    target = stats_.spare;
-  } else {
-    const double excess =
-        static_cast<double>(stats_.spare) - spare_fraction_ * static_cast<double>(stats_.committed);
-    if (excess <= 0 || spare_fraction_ >= 1) return;
-    target = static_cast<std::size_t>(std::ceil(excess / (1 - spare_fraction_)));
+  if (all) {
+    DecommitSpare(stats_.spare);
+    return;
   }
-  DecommitSpare(target);
+  if (stats_.spare <= spare_floor_ || spare_fraction_ >= 1) return;
+  // Decommitting d bytes lowers spare and committed alike, so to reach
+  // spare <= f * committed we need d >= (spare - f * committed) / (1 - f);
+  // to reach the floor, d = spare - floor. Either will do.
+  const double excess =
+      static_cast<double>(stats_.spare) - spare_fraction_ * static_cast<double>(stats_.committed);
+  if (excess <= 0) return;
+  const auto to_fraction = static_cast<std::size_t>(std::ceil(excess / (1 - spare_fraction_)));
+  DecommitSpare(std::min(to_fraction, stats_.spare - spare_floor_));
+}
+
+Res Arena::Precommit(std::size_t bytes) {
+  Range range;
+  if (Res res = Alloc(bytes, 0, SegmentType::kStatic, /*high=*/false, &range); res != Res::kOk) {
+    return res;
+  }
+  // Touch every page now, so that later first writes do not fault.
+  std::memset(ToPointer(range.base), 0, range.size());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    spare_floor_ = range.size();
+  }
+  return Free(range);
 }
 
 void Arena::DecommitSpare(std::size_t bytes) {
@@ -652,8 +671,7 @@ CheckResult Arena::CheckLocked() const {
   for (std::size_t id = 0; id < pools_.size(); ++id) CORE_CHECK(pool_bytes[id] == pool_bytes_[id]);
   CORE_CHECK(stats_.committed <= commit_limit_);
   CORE_CHECK(trim_holds_ >= 0);
-  CORE_CHECK(trim_holds_ > 0 || static_cast<double>(stats_.spare) <=
-                                    spare_fraction_ * static_cast<double>(stats_.committed) + 1.0);
+  CORE_CHECK(trim_holds_ > 0 || stats_.spare <= SpareAllowance() + 1);
   CORE_CHECK_NESTED(free_land_.Check());
   CORE_CHECK_NESTED(spare_land_.Check());
   CORE_CHECK(node_store_.units_in_use() == free_land_.BlockCount() + spare_land_.BlockCount());

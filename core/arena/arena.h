@@ -47,6 +47,12 @@ struct ArenaOptions {
   // Free grains may stay committed while they are at most this fraction of
   // all committed memory (MPS's default spare is 0.75).
   double spare = 0.75;
+  // Virtual-memory arenas: commit and touch this many bytes at creation,
+  // kept as spare memory that the fraction above never trims (a heap sized
+  // up front, like a JVM's -Xms with AlwaysPreTouch). Pools then reuse warm
+  // pages instead of faulting fresh ones while the heap grows to this size.
+  // Rounded up to grains; kCommitLimit at creation if over the limit.
+  std::size_t precommit = 0;
 
   // MLWorks' heap geometry: 16 MiB aligned spaces of 64 KiB blocks.
   static ArenaOptions MlWorks();
@@ -176,8 +182,8 @@ class Arena {
 
   Res CommitRange(Range range);
   void DecommitRange(Range range);
-  // Decommits spare memory until spare <= spare_fraction_ * committed, or,
-  // with `all`, entirely.
+  // Decommits spare memory until spare <= max(spare_fraction_ * committed,
+  // spare_floor_), or, with `all`, entirely.
   void TrimSpare(bool all);
   // Decommits `bytes` (rounded up to grains) of spare memory, or all there is.
   void DecommitSpare(std::size_t bytes);
@@ -188,6 +194,8 @@ class Arena {
   // Commits header grains until the node store has `units` ready.
   Res EnsureNodeReserve(std::size_t units);
   std::size_t SpareAllowance() const;
+  // Commits, touches and frees `bytes` as untrimmed spare (precommit).
+  Res Precommit(std::size_t bytes);
   Res FreeLocked(Range range);
   CheckResult CheckLocked() const;
 
@@ -199,7 +207,8 @@ class Arena {
   const std::size_t reserve_limit_;
   std::size_t commit_limit_;
   double spare_fraction_;
-  int trim_holds_ = 0;  // HoldTrim calls not yet released.
+  std::size_t spare_floor_ = 0;  // Spare memory never trimmed (precommit).
+  int trim_holds_ = 0;           // HoldTrim calls not yet released.
 
   std::vector<Chunk*> chunks_;           // Sorted by base.
   NodeStore node_store_;                 // Tree nodes for both lands, from chunk headers.

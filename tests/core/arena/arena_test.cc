@@ -484,6 +484,48 @@ TEST(ArenaTest, TrimHoldDecommitsOnceAtItsEnd) {
   ExpectCheck(*arena);
 }
 
+// Precommitted memory is committed and touched at creation, counted as
+// spare, and never trimmed below its size by the spare fraction.
+TEST(ArenaTest, PrecommitKeepsAnUntrimmedFloorOfSpare) {
+  ArenaOptions options = SmallChunks(/*spare=*/0.0);
+  options.precommit = 3 * kMiB;  // Larger than a chunk: a chunk of its own.
+  auto arena = MakeVirtual(options);
+  const std::size_t g = arena->grain_size();
+  ArenaStats stats = arena->stats();
+  EXPECT_EQ(stats.spare, 3 * kMiB);
+  EXPECT_EQ(stats.in_use, 0u);
+  EXPECT_GE(stats.committed, 3 * kMiB);
+  ExpectCheck(*arena);
+  // Use it all and more, then free it all: spare falls back to the floor.
+  std::vector<Range> segments(64);
+  for (Range& r : segments)
+    ASSERT_EQ(arena->Alloc(64 * g, 0, SegmentType::kStatic, false, &r), Res::kOk);
+  for (Range r : segments) {
+    ASSERT_EQ(arena->Free(r), Res::kOk);
+    ExpectCheck(*arena);
+  }
+  stats = arena->stats();
+  EXPECT_EQ(stats.spare, 3 * kMiB);
+  EXPECT_EQ(stats.committed - stats.control, 3 * kMiB);
+  // Reuse takes warm spare first.
+  Range again;
+  ASSERT_EQ(arena->Alloc(64 * g, 0, SegmentType::kStatic, false, &again), Res::kOk);
+  EXPECT_EQ(arena->stats().spare, 3 * kMiB - 64 * g);
+  // An explicit purge still gives everything back.
+  ASSERT_EQ(arena->Free(again), Res::kOk);
+  arena->PurgeSpare();
+  EXPECT_EQ(arena->stats().spare, 0u);
+  ExpectCheck(*arena);
+}
+
+TEST(ArenaTest, PrecommitOverTheCommitLimitFails) {
+  ArenaOptions options = SmallChunks();
+  options.commit_limit = 2 * kMiB;
+  options.precommit = 4 * kMiB;
+  std::unique_ptr<Arena> arena;
+  EXPECT_EQ(Arena::CreateVirtual(options, &arena), Res::kCommitLimit);
+}
+
 TEST(ArenaTest, SpareIsBoundedAndCanBePurged) {
   auto arena = MakeVirtual(SmallChunks(/*spare=*/0.5));
   const std::size_t g = arena->grain_size();
