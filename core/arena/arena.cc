@@ -79,9 +79,8 @@ Res Arena::CreateVirtual(const ArenaOptions& options, std::unique_ptr<Arena>* ar
   std::unique_ptr<Arena> made(new Arena(options, /*client=*/false));
   Res res = made->Extend(0);
   if (res != Res::kOk) return res;
-  if (options.precommit > 0) {
-    if (Res res = made->Precommit(options.precommit); res != Res::kOk) return res;
-  }
+  if (options.precommit > 0) res = made->Precommit(options.precommit);
+  if (res != Res::kOk) return res;
   *arena = std::move(made);
   return Res::kOk;
 }
