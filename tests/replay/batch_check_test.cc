@@ -4,6 +4,7 @@
 #include "replay/batch_check.h"
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -152,22 +153,20 @@ void FlagsEachRule() {
     Totals totals;
     return ScanBatch(batch, &totals);
   };
-  Event e = FreeEvent(3);
-  e.new_id = 4;
-  EXPECT_TRUE(flagged(e));
-  e = FreeEvent(3);
-  e.size = 8;
-  EXPECT_TRUE(flagged(e));
-  e = FreeEvent(3);
-  e.alignment = 16;
-  EXPECT_TRUE(flagged(e));
-  e = FreeEvent(3);
-  e.slots = 1;
-  EXPECT_TRUE(flagged(e));
-  e = FreeEvent(3);
-  e.flavour = replay::Flavour::kCalloc;
-  EXPECT_TRUE(flagged(e));
-  e = Event{};
+  // A FREE may carry nothing but its id: each other field set is flagged.
+  const std::function<void(Event&)> free_fields[] = {
+      [](Event& f) { f.new_id = 4; },
+      [](Event& f) { f.size = 8; },
+      [](Event& f) { f.alignment = 16; },
+      [](Event& f) { f.slots = 1; },
+      [](Event& f) { f.flavour = replay::Flavour::kCalloc; },
+  };
+  for (const auto& set_field : free_fields) {
+    Event f = FreeEvent(3);
+    set_field(f);
+    EXPECT_TRUE(flagged(f));
+  }
+  Event e{};
   e.kind = EventKind::kCollect;
   e.id = 5;
   EXPECT_TRUE(flagged(e));
