@@ -64,7 +64,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values("mvff", "mvff(first_fit=false,slot_high=true,spare=0)",
                       "mvff(arena=client,client_size=64m)", "mfs-classes",
                       "mfs-classes(classes=24,40,100;large=mvff(extend_by=16k))",
-                      "node-slice-classes", "mvff(mlworks=true)"));
+                      "node-slice-classes", "mvff(mlworks=true)", "mvff(arena_precommit=4m)"));
 
 TEST(PoolSubjectErrorsTest, BadSpecsAreRefusedWithAReason) {
   struct Case {
@@ -76,7 +76,9 @@ TEST(PoolSubjectErrorsTest, BadSpecsAreRefusedWithAReason) {
         Case{"mvff(colour=red)", "unknown argument 'colour'"},
         Case{"mvff(align=8)", "use align >= 16"}, Case{"mvff(arena=disk)", "expected vm or client"},
         Case{"mfs-classes(large=mfs-classes)", "expected mvff(...)"},
-        Case{"mfs-classes(classes=0,99999999)", "classes must be"}}) {
+        Case{"mfs-classes(classes=0,99999999)", "classes must be"},
+        Case{"mvff(arena_precommit=lots)", "expected a size in bytes"},
+        Case{"mvff(arena_precommit=8m,commit_limit=1m)", "commit limit"}}) {
     auto spec = PolicySpec::Parse(c.spec);
     ASSERT_TRUE(spec.ok()) << c.spec;
     auto subject = MakePoolSubject(*spec);
