@@ -171,7 +171,8 @@ std::vector<std::string> Keys(std::vector<std::string> own) {
 class AmcSubject final : public CollectorSubject {
  public:
   static absl::StatusOr<std::unique_ptr<Subject>> Make(const PolicySpec& spec) {
-    if (absl::Status s = spec.CheckKnownKeys(Keys({"chain", "segment", "large"})); !s.ok()) {
+    if (absl::Status s = spec.CheckKnownKeys(Keys({"chain", "segment", "large", "copy_reserve"}));
+        !s.ok()) {
       return s;
     }
     core::AmcOptions options;
@@ -180,9 +181,12 @@ class AmcSubject final : public CollectorSubject {
     absl::StatusOr<std::vector<std::uint64_t>> chain = spec.GetSizeList("chain", default_chain);
     absl::StatusOr<std::uint64_t> segment = spec.GetSize("segment", options.segment_size);
     absl::StatusOr<std::uint64_t> large = spec.GetSize("large", options.large_size);
-    for (const absl::Status& s : {chain.status(), segment.status(), large.status()}) {
+    absl::StatusOr<bool> copy_reserve = spec.GetBool("copy_reserve", options.copy_reserve);
+    for (const absl::Status& s :
+         {chain.status(), segment.status(), large.status(), copy_reserve.status()}) {
       if (!s.ok()) return s;
     }
+    options.copy_reserve = *copy_reserve;
     options.chain.clear();
     // MPS's default mortalities for the first two generations, then the last again.
     const double mortality[] = {0.85, 0.45};
@@ -219,9 +223,9 @@ class AmcSubject final : public CollectorSubject {
   std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const override {
     const core::AmcStats& s = pool_->stats();
     std::vector<std::pair<std::string, std::uint64_t>> out = {
-        {"collections", s.collections}, {"condemned", s.condemned}, {"copied", s.copied},
-        {"promoted", s.promoted},       {"reclaimed", s.reclaimed}, {"scanned", s.scanned},
-        {"trace ns", s.trace_ns}};
+        {"collections", s.collections}, {"condemned", s.condemned},      {"copied", s.copied},
+        {"promoted", s.promoted},       {"reclaimed", s.reclaimed},      {"scanned", s.scanned},
+        {"trace ns", s.trace_ns},       {"reserve used", s.reserve_used}};
     // Copying throughput: bytes copied per second of tracing, in MB/s.
     if (s.trace_ns > 0) out.emplace_back("copy MB/s", s.copied * 1000 / s.trace_ns);
     out.emplace_back("heap bytes", HeapBytes());

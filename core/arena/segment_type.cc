@@ -22,6 +22,8 @@ const char* SegmentTypeName(SegmentType type) {
       return "from-space";
     case SegmentType::kToSpace:
       return "to-space";
+    case SegmentType::kCopyReserve:
+      return "copy-reserve";
     case SegmentType::kLargeObject:
       return "large-object";
     case SegmentType::kMarkSweep:

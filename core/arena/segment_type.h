@@ -19,6 +19,7 @@ enum class SegmentType : std::uint8_t {
   kGeneration,       // GC: an older generation.
   kFromSpace,        // GC: condemned memory being evacuated.
   kToSpace,          // GC: survivors copied during a collection.
+  kCopyReserve,      // GC: idle to-space kept warm for the next collection.
   kLargeObject,      // GC: non-moving large-object segments.
   kMarkSweep,        // GC: non-moving mark-sweep segments.
   kStatic,           // Static data never collected (MLWorks' static space).

@@ -34,11 +34,49 @@ Res Amc::Create(Arena* arena, const gc::Format* format, gc::Roots* roots, const 
 
 Amc::~Amc() {
   for (auto& [base, seg] : segs_) (void)ReleaseSegment(seg.range);
+  ReleaseReserve(0);
+}
+
+Res Amc::AcquireFor(std::size_t size, SegmentType type, Range* range) {
+  if (type == SegmentType::kToSpace && size == options_.segment_size && !reserve_.empty()) {
+    *range = reserve_.back();
+    reserve_.pop_back();
+    reserve_bytes_ -= size;
+    stats_.reserve_used += size;
+    return arena()->Retype(*range, type);
+  }
+  Res res = AcquireSegment(size, type, /*high=*/false, range);
+  if (res != Res::kOk && !reserve_.empty()) {
+    // Idle memory must never make a request fail: the limit wins.
+    ReleaseReserve(0);
+    res = AcquireSegment(size, type, /*high=*/false, range);
+  }
+  return res;
+}
+
+bool Amc::KeepInReserve(Range range) {
+  if (!options_.copy_reserve || range.size() != options_.segment_size ||
+      reserve_bytes_ + range.size() > reserve_target_) {
+    return false;
+  }
+  if (arena()->Retype(range, SegmentType::kCopyReserve) != Res::kOk) return false;
+  reserve_.push_back(range);
+  reserve_bytes_ += range.size();
+  return true;
+}
+
+void Amc::ReleaseReserve(std::size_t keep) {
+  Arena::TrimHold hold(arena());
+  while (reserve_bytes_ > keep) {
+    (void)ReleaseSegment(reserve_.back());
+    reserve_bytes_ -= reserve_.back().size();
+    reserve_.pop_back();
+  }
 }
 
 Res Amc::NewSegment(int gen, std::size_t size, SegmentType type, bool large, Seg** out) {
   Range range;
-  const Res res = AcquireSegment(size, type, /*high=*/false, &range);
+  const Res res = AcquireFor(size, type, &range);
   if (res != Res::kOk) return res;
   Seg& seg = segs_[range.base];
   if (!index_.Set(range, &seg)) {
@@ -142,6 +180,7 @@ Res Amc::StartCollection(bool full) {
     }
   }
   ++stats_.collections;
+  copied_at_start_ = stats_.copied;
   last_condemned_ = condemned_gen_;
   copy_res_ = Res::kOk;
   ++stats_.collections_by_generation[condemned_gen_];
@@ -288,6 +327,21 @@ inline void CopyObject(Addr to, Addr from, std::size_t size) {
 
 }  // namespace
 
+Amc::Seg* Amc::NextCopySegment(int gen, std::size_t size) {
+  if (copy_seg_[gen] != nullptr) CloseSegment(copy_seg_[gen]);
+  copy_seg_[gen] = nullptr;
+  const std::size_t seg_size = std::max(options_.segment_size, size);
+  Seg* dst;
+  if (Res res = NewSegment(gen, seg_size, SegmentType::kToSpace, false, &dst); res != Res::kOk) {
+    // Out of memory mid-collection: leave the object where it is (a
+    // from-space segment cannot then be freed) and report it.
+    copy_res_ = res;
+    return nullptr;
+  }
+  copy_seg_[gen] = dst;
+  return dst;
+}
+
 template <class F>
 void Amc::FixWith(const F& format, Addr* ref) {
   const Addr a = *ref;
@@ -309,16 +363,8 @@ void Amc::FixWith(const F& format, Addr* ref) {
   const int gen = std::min(seg->gen + 1, TopGeneration());
   Seg* dst = copy_seg_[gen];
   if (dst == nullptr || dst->fill + size > dst->range.limit) [[unlikely]] {
-    if (dst != nullptr) CloseSegment(dst);
-    copy_seg_[gen] = nullptr;
-    const std::size_t seg_size = std::max(options_.segment_size, size);
-    if (Res res = NewSegment(gen, seg_size, SegmentType::kToSpace, false, &dst); res != Res::kOk) {
-      // Out of memory mid-collection: leave the object where it is (a
-      // from-space segment cannot then be freed) and report it.
-      copy_res_ = res;
-      return;
-    }
-    copy_seg_[gen] = dst;
+    dst = NextCopySegment(gen, size);
+    if (dst == nullptr) return;
   }
   const Addr to = dst->fill;
   dst->fill += size;
@@ -365,13 +411,23 @@ void Amc::Reclaim() {
     seg = nullptr;
   }
   std::fill(gen_bytes_.begin(), gen_bytes_.end(), 0);
+  // The next collection will likely copy about what this one did: follow
+  // a rise at once, and a fall slowly (a program's phases alternate, and
+  // the collection after a quiet stretch is the one that needs memory);
+  // whole segments, never more than a nursery's worth.
+  const std::size_t segment = options_.segment_size;
+  const std::size_t copied = static_cast<std::size_t>(stats_.copied - copied_at_start_);
+  reserve_target_ = std::min(
+      std::max((copied + segment - 1) / segment * segment, reserve_target_ - reserve_target_ / 8),
+      options_.chain.empty() ? copied : options_.chain[0].capacity);
   Arena::TrimHold hold(arena());  // One trim for all of from-space.
+  ReleaseReserve(reserve_target_);
   for (auto it = segs_.begin(); it != segs_.end();) {
     Seg& seg = it->second;
     const std::size_t used = seg.fill - seg.range.base;
     if (seg.white && !(seg.large && seg.marked)) {
       stats_.reclaimed += seg.range.size();
-      (void)ReleaseSegment(seg.range);
+      if (seg.large || !KeepInReserve(seg.range)) (void)ReleaseSegment(seg.range);
       index_.Clear(seg.range);
       it = segs_.erase(it);
       continue;
@@ -395,22 +451,35 @@ void Amc::Reclaim() {
 }
 
 std::size_t Amc::TotalSize() const {
-  std::size_t total = 0;
+  std::size_t total = reserve_bytes_;
   for (const auto& [base, seg] : segs_) total += seg.range.size();
   return total;
 }
 
 std::size_t Amc::FreeSize() const {
-  std::size_t free = 0;
+  std::size_t free = reserve_bytes_;
   for (const auto& [base, seg] : segs_) free += seg.range.limit - seg.fill;
   return free;
 }
 
 void Amc::WalkBlocks(FunctionRef<bool(Range run, bool allocated)> visit) const {
+  // Segments and reserve segments (free throughout) merged in address order.
+  std::vector<Range> reserve(reserve_);
+  std::sort(reserve.begin(), reserve.end(),
+            [](const Range& a, const Range& b) { return a.base < b.base; });
+  auto next_reserve = reserve.begin();
+  auto visit_reserve_below = [&](Addr limit) {
+    for (; next_reserve != reserve.end() && next_reserve->base < limit; ++next_reserve) {
+      if (!visit(*next_reserve, false)) return false;
+    }
+    return true;
+  };
   for (const auto& [base, seg] : segs_) {
+    if (!visit_reserve_below(base)) return;
     if (seg.fill > seg.range.base && !visit(Range{seg.range.base, seg.fill}, true)) return;
     if (seg.fill < seg.range.limit && !visit(Range{seg.fill, seg.range.limit}, false)) return;
   }
+  visit_reserve_below(~Addr{0});
 }
 
 void Amc::WalkObjects(FunctionRef<void(Addr obj)> visit) const {
@@ -522,6 +591,17 @@ CheckResult Amc::Check() const {
   }
   CORE_CHECK_MSG(alloc_seg_ == nullptr || SegOf(alloc_seg_->range.base) == alloc_seg_,
                  "the allocation segment is one of the pool's");
+  std::size_t reserve_bytes = 0;
+  for (const Range& range : reserve_) {
+    CORE_CHECK_MSG(range.size() == options_.segment_size, "reserve segments are segment_size");
+    CORE_CHECK_MSG(Owns(range) && SegOf(range.base) == nullptr && SegOf(range.limit - 1) == nullptr,
+                   "reserve segments are the pool's and out of the address index");
+    reserve_bytes += range.size();
+  }
+  CORE_CHECK_MSG(reserve_bytes == reserve_bytes_, "the reserve's size is the sum of its segments");
+  CORE_CHECK_MSG(options_.copy_reserve || reserve_.empty(), "no reserve unless asked for");
+  CORE_CHECK_MSG(arena()->PoolBytes(id()) == TotalSize(),
+                 "the arena's count of the pool's memory matches its segments and reserve");
   return CheckResult::Ok();
 }
 
@@ -537,6 +617,9 @@ void Amc::Describe(std::ostream& os) const {
   }
   os << "  condemned " << stats_.condemned << ", copied " << stats_.copied << ", promoted "
      << stats_.promoted << ", reclaimed " << stats_.reclaimed << " bytes\n";
+  os << "  copy reserve " << reserve_bytes_ << " bytes in " << reserve_.size()
+     << " segments (target " << reserve_target_ << "), " << stats_.reserve_used
+     << " bytes of to-space taken from it\n";
 }
 
 }  // namespace core

@@ -34,6 +34,12 @@ struct AmcOptions {
   std::vector<AmcGeneration> chain = {{8u << 20, 0.85}, {36u << 20, 0.45}};
   std::size_t segment_size = 64u << 10;  // Nursery and to-space segments.
   std::size_t large_size = 32u << 10;    // Objects this big or bigger never move.
+  // Keep some from-space segments, about what recent collections copied, as
+  // warm to-space for the next one instead of returning them to the arena
+  // (which would hand them to the nursery). Copying then writes to pages
+  // already touched, and while the heap grows it is the mutator's
+  // allocation, not the collection's pause, that faults in fresh pages.
+  bool copy_reserve = true;
 };
 
 struct AmcStats {
@@ -41,9 +47,10 @@ struct AmcStats {
   std::vector<std::uint64_t> collections_by_generation;  // By the oldest condemned.
   std::uint64_t condemned = 0;                           // Bytes in condemned segments.
   std::uint64_t copied = 0;                              // Bytes copied (objects).
-  std::uint64_t promoted = 0;   // Bytes kept in place and promoted (large, pinned).
-  std::uint64_t reclaimed = 0;  // Bytes of segments returned to the arena.
-  std::uint64_t scanned = 0;    // Bytes of objects scanned.
+  std::uint64_t promoted = 0;      // Bytes kept in place and promoted (large, pinned).
+  std::uint64_t reclaimed = 0;     // Bytes of segments returned to the arena.
+  std::uint64_t scanned = 0;       // Bytes of objects scanned.
+  std::uint64_t reserve_used = 0;  // Bytes of to-space taken from the copy reserve.
   // Time tracing: fixing the roots and scanning the remembered set and the
   // grey objects, which is where objects are copied. Copying throughput
   // is copied / trace_ns.
@@ -139,6 +146,15 @@ class Amc final : public Pool, private gc::Fixer {
   Amc(Arena* arena, const gc::Format* format, gc::Roots* roots, const AmcOptions& options);
 
   Res NewSegment(int gen, std::size_t size, SegmentType type, bool large, Seg** seg);
+  // Memory for a new segment: to-space from the copy reserve when it has
+  // a segment of that size, else from the arena (giving the reserve back
+  // first if the arena is out of memory for it).
+  Res AcquireFor(std::size_t size, SegmentType type, Range* range);
+  // Keeps a freed from-space segment in the copy reserve if the reserve
+  // is under its target; false if the caller should release it.
+  bool KeepInReserve(Range range);
+  // Returns reserve segments to the arena until it holds at most `keep` bytes.
+  void ReleaseReserve(std::size_t keep);
   void Retype(Seg& seg, SegmentType type);
   Seg* SegOf(Addr a) const;
   int TopGeneration() const { return static_cast<int>(gen_bytes_.size()) - 1; }
@@ -169,6 +185,10 @@ class Amc final : public Pool, private gc::Fixer {
   // gc::ObjectFormat: its calls inline) or any gc::Format (virtual calls).
   template <class F>
   void FixWith(const F& format, Addr* ref);
+  // FixWith's slow path: closes generation `gen`'s to-space segment and
+  // opens one with room for `size` bytes; null (and copy_res_ set) if the
+  // arena has no memory for it.
+  [[gnu::noinline]] Seg* NextCopySegment(int gen, std::size_t size);
 
   const gc::Format* format_;
   // format_ when it is a gc::ObjectFormat, else null: the fix path's fast case.
@@ -182,6 +202,10 @@ class Amc final : public Pool, private gc::Fixer {
   std::vector<Seg*> copy_seg_;    // Current to-space segment per generation.
   std::vector<Seg*> grey_;        // Segments with unscanned objects.
   std::vector<Seg*> remembered_;  // Surviving segments still to scan as roots.
+  std::vector<Range> reserve_;    // The copy reserve: idle segment_size segments.
+  std::size_t reserve_bytes_ = 0;
+  std::size_t reserve_target_ = 0;     // Bytes the reserve is refilled to.
+  std::uint64_t copied_at_start_ = 0;  // stats_.copied when this collection began.
   std::uint64_t white_zones_ = 0;
   Res copy_res_ = Res::kOk;  // The first failure to get to-space, if any.
   int condemned_gen_ = -1;

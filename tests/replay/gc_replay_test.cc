@@ -127,6 +127,7 @@ TEST(GcReplayTest, RandomTracesVerifyAfterEveryCollection) {
        {"amc(chain=64k,256k;segment=16k;large=8k)",
         "amc(chain=64k,256k;segment=16k;large=8k;incremental=true;budget=64)",
         "amc(chain=32k;segment=16k;large=4k;arena=client;client_size=64m)",
+        "amc(chain=64k,256k;segment=16k;large=8k;copy_reserve=false)",
         "ams(collect_after=64k;segment=16k;max_class=1024)",
         "ams(collect_after=64k;segment=16k;max_class=1024;incremental=true;budget=64)", "boehm"}) {
     SCOPED_TRACE(policy);
@@ -142,6 +143,16 @@ TEST(GcReplayTest, RandomTracesVerifyAfterEveryCollection) {
     EXPECT_GT(r.gc_seconds, 0.0);
     EXPECT_LE(r.mmu_50ms, 1.0);
   }
+}
+
+TEST(GcReplayTest, CopyReserveTakesTrueOrFalse) {
+  absl::StatusOr<PolicySpec> spec = PolicySpec::Parse("amc(copy_reserve=maybe)");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  absl::StatusOr<std::unique_ptr<Subject>> subject = MakeSubject(*spec);
+  ASSERT_FALSE(subject.ok());
+  EXPECT_NE(subject.status().message().find("copy_reserve=maybe: expected true or false"),
+            std::string::npos)
+      << subject.status();
 }
 
 TEST(GcReplayTest, NamingAReclaimedObjectIsReportedWithTheCollection) {

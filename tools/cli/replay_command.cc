@@ -19,7 +19,8 @@ ABSL_FLAG(std::string, policy, "",
           "commit_limit=, grain=, chunk=, mlworks=, arena_spare=, arena_precommit=; a system "
           "allocator: glibc, "
           "jemalloc, mimalloc, tcmalloc (each also lib=PATH), preloaded into its replay "
-          "process; amc(chain=8m,36m;segment=64k;large=32k), ams(collect_after=8m;max_class=2048), "
+          "process; amc(chain=8m,36m;segment=64k;large=32k;copy_reserve=true), "
+          "ams(collect_after=8m;max_class=2048), "
           "each with incremental=false, budget=16k, rate=0.25, share=0.1, and boehm, for GC "
           "traces; or null (the engine alone). Repeat for compare.");
 ABSL_FLAG(bool, verify, false,

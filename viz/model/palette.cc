@@ -23,6 +23,8 @@ Rgb ColorOf(core::SegmentType type, bool committed) {
       return {231, 76, 60};  // Red.
     case SegmentType::kToSpace:
       return {155, 89, 182};  // Purple.
+    case SegmentType::kCopyReserve:
+      return {96, 62, 116};  // Dim purple: to-space waiting.
     case SegmentType::kLargeObject:
       return {236, 112, 160};  // Pink.
     case SegmentType::kMarkSweep:
