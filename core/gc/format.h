@@ -74,10 +74,17 @@ class ScanState {
   ScanState& operator=(const ScanState&) = delete;
 
   void Fix(Addr* ref) {
+    FixWith(ref, [this](Addr* r) { fixer_->Fix(*this, r); });
+  }
+  // Fix, with the pool's fix known at compile time: `fix(ref)` does what
+  // fixer->Fix(*this, ref) would, and inlines into the scan loop. Flush
+  // still goes through the fixer.
+  template <class FixFn>
+  void FixWith(Addr* ref, FixFn&& fix) {
     const Addr a = *ref;
     if (a == 0 || (white_zones_ & ZoneOf(a)) == 0) return;
     if (!deferred_) {
-      fixer_->Fix(*this, ref);
+      fix(ref);
       return;
     }
     // The header, and the next line: most objects are small, and copying
@@ -85,7 +92,7 @@ class ScanState {
     __builtin_prefetch(reinterpret_cast<const void*>(a));
     __builtin_prefetch(reinterpret_cast<const void*>(a + 64));
     Addr*& slot = queue_[tail_++ % kQueue];
-    if (slot != nullptr) fixer_->Fix(*this, slot);  // The oldest, kQueue candidates ago.
+    if (slot != nullptr) fix(slot);  // The oldest, kQueue candidates ago.
     slot = ref;
   }
   void FixWeak(Addr* ref) {

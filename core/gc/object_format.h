@@ -50,6 +50,12 @@ class ObjectFormat final : public Format {
     return (w & kSizeMask) == kSizeMask ? kHeaderSize : w & kSizeMask;
   }
   void Scan(ScanState& ss, Addr base, Addr limit) const override {
+    ScanWith(base, limit, [&ss](Addr* ref) { ss.Fix(ref); });
+  }
+  // Scan's loop, calling `fix(slot)` for every reference slot: a pool that
+  // knows this format inlines its fix here instead of a call per slot.
+  template <class FixRef>
+  static void ScanWith(Addr base, Addr limit, FixRef&& fix) {
     // Fixing a reference reads its target's header, usually a cache miss
     // (copying order is not allocation order). A second cursor runs
     // kPrefetchAhead objects ahead and starts those loads early.
@@ -61,7 +67,7 @@ class ObjectFormat final : public Format {
       const std::uint64_t slots = w >> 48;
       if (slots != kSpecial) {
         Addr* slot = Slot(obj, 0);
-        for (std::uint64_t i = 0; i < slots; ++i) ss.Fix(slot + i);
+        for (std::uint64_t i = 0; i < slots; ++i) fix(slot + i);
       }
       obj += w & kSizeMask;
     }

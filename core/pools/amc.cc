@@ -99,12 +99,6 @@ void Amc::Retype(Seg& seg, SegmentType type) {
   seg.type = type;
 }
 
-void Amc::MakeGrey(Seg* seg) {
-  if (seg->queued) return;
-  seg->queued = true;
-  grey_.push_back(seg);
-}
-
 Amc::Seg* Amc::SegOf(Addr a) const { return index_.Lookup(a); }
 
 void Amc::CloseSegment(Seg* seg) {
@@ -244,7 +238,16 @@ Res Amc::Collect(bool full) {
 
 void Amc::ScanRange(gc::ScanState& ss, Addr from, Addr to) {
   if (from >= to) return;
-  format_->Scan(ss, from, to);
+  if (object_format_ != nullptr) {
+    // The engine's format: scan loop, filter and fix in one body, no call
+    // per slot (gcc keeps the inner lambda out of line unless told).
+    gc::ObjectFormat::ScanWith(from, to, [&](Addr* ref) {
+      ss.FixWith(
+          ref, [&](Addr * r) __attribute__((always_inline)) { FixWith(*object_format_, r); });
+    });
+  } else {
+    format_->Scan(ss, from, to);
+  }
   stats_.scanned += to - from;
 }
 
@@ -343,7 +346,7 @@ Amc::Seg* Amc::NextCopySegment(int gen, std::size_t size) {
 }
 
 template <class F>
-void Amc::FixWith(const F& format, Addr* ref) {
+inline void Amc::FixWith(const F& format, Addr* ref) {
   const Addr a = *ref;
   Seg* seg = index_.LookupFlagged(a);  // White segments only.
   if (seg == nullptr) return;

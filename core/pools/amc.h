@@ -172,7 +172,11 @@ class Amc final : public Pool, private gc::Fixer {
   bool ScanGrey(std::size_t budget);
   void Reclaim();
   void SetPhase(gc::Phase phase);
-  void MakeGrey(Seg* seg);
+  void MakeGrey(Seg* seg) {
+    if (seg->queued) return;
+    seg->queued = true;
+    grey_.push_back(seg);
+  }
 
   // Condemns (or frees) a segment: its flag, and its pages' in the index.
   void SetWhite(Seg& seg, bool white);
@@ -184,7 +188,7 @@ class Amc final : public Pool, private gc::Fixer {
   // The body of Fix, for a format known at compile time (the engine's
   // gc::ObjectFormat: its calls inline) or any gc::Format (virtual calls).
   template <class F>
-  void FixWith(const F& format, Addr* ref);
+  [[gnu::always_inline]] inline void FixWith(const F& format, Addr* ref);
   // FixWith's slow path: closes generation `gen`'s to-space segment and
   // opens one with room for `size` bytes; null (and copy_res_ set) if the
   // arena has no memory for it.
