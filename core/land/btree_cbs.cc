@@ -30,57 +30,90 @@ void ClearFrom(Node* n, int from) {
 // (unused slots hold kNoKey, above any base). A count over every slot, not
 // a binary search: its loads and compares are independent, where a search
 // is a chain of dependent loads (or of mispredicted branches).
+// Four sums: gcc adds each compare with sbb, so one sum would be a chain
+// of kWidth dependent instructions on the free's critical path.
 template <int kWidth>
 int UpperBound(const Node* n, Addr addr) {
-  static_assert(kWidth <= kSlots);
-  int count = 0;
-#pragma GCC unroll 32
-  for (int i = 0; i < kWidth; ++i) count += static_cast<int>(n->key[i] <= addr);
-  return count;
+  static_assert(kWidth <= kSlots && kWidth % 4 == 0);
+  int count[4] = {0, 0, 0, 0};
+#pragma GCC unroll 8
+  for (int i = 0; i < kWidth; i += 4) {
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) count[j] += static_cast<int>(n->key[i + j] <= addr);
+  }
+  return (count[0] + count[1]) + (count[2] + count[3]);
 }
 
-// Bit i is set when slot i holds a size >= `size` (unused slots hold 0).
+// Shifts `slot < size` into the low bit of `mask`: cmp and adc, two
+// instructions where gcc makes five of `mask |= (slot >= size) << i`.
+[[gnu::always_inline]] inline void ShiftInNoFit(unsigned& mask, std::size_t slot,
+                                                std::size_t size) {
+#if defined(__x86_64__)
+  // Asm: gcc keeps _addcarry_u32's out-parameters in memory once inlined.
+  asm("cmpq %[size], %[slot]\n\tadcl %[mask], %[mask]"
+      : [mask] "+r"(mask)
+      : [slot] "rm"(slot), [size] "r"(size)
+      : "cc");
+#else
+  mask = 2 * mask + (slot < size);
+#endif
+}
+
+// Bit i is set when slot i holds a size < `size` (unused slots hold 0).
 // Independent compares instead of a scan: the first or last fit is then a
-// bit count, with no mispredicted loop exit.
-template <int kWidth>
-std::uint32_t FitMask(const Node* n, std::size_t size) {
-  static_assert(kWidth <= 32 && kWidth <= kSlots);
-  std::uint32_t mask = 0;
-#pragma GCC unroll 32
-  for (int i = 0; i < kWidth; ++i) mask |= static_cast<std::uint32_t>(n->size[i] >= size) << i;
-  return mask;
+// bit count, with no mispredicted loop exit. Three chains keep the adc
+// chains short.
+[[gnu::always_inline]] inline std::uint32_t NoFitMask(const Node* n, std::size_t size) {
+  constexpr int kChain = BTreeCbs::kLeafCapacity / 3;
+  static_assert(kChain * 3 == BTreeCbs::kLeafCapacity && kChain <= 10);
+  unsigned low = 0, middle = 0, high = 0;
+#pragma GCC unroll 16
+  for (int i = kChain - 1; i >= 0; --i) {
+    ShiftInNoFit(low, n->size[i], size);
+    ShiftInNoFit(middle, n->size[kChain + i], size);
+    ShiftInNoFit(high, n->size[2 * kChain + i], size);
+  }
+  return low | middle << kChain | high << (2 * kChain);
 }
 
 // The first and last slots holding a size >= `size`, which must exist. In
 // a leaf, from a mask (the answer is unpredictable); an inner node is
 // scanned, since the root's entries change rarely and predict well.
 int FirstFit(const Node* n, std::size_t size, bool leaf) {
-  if (leaf) return std::countr_zero(FitMask<BTreeCbs::kLeafCapacity>(n, size));
+  if (leaf) return std::countr_one(NoFitMask(n, size));
   int i = 0;
   while (n->size[i] < size) ++i;
   return i;
 }
 
 int LastFit(const Node* n, std::size_t size, bool leaf) {
-  if (leaf) return 31 - std::countl_zero(FitMask<BTreeCbs::kLeafCapacity>(n, size));
+  if (leaf)
+    return 31 - std::countl_one(NoFitMask(n, size) | ~std::uint32_t{0} << BTreeCbs::kLeafCapacity);
   int i = n->count - 1;
   while (n->size[i] < size) --i;
   return i;
 }
 
-// The largest size in a node. A leaf's unused slots hold 0, so it is read
-// whole, without a loop exit to mispredict, in two independent chains.
-std::size_t NodeMax(const Node* n, bool leaf) {
-  static_assert(BTreeCbs::kLeafCapacity % 2 == 0);
-  if (leaf) {
-    std::size_t m[2] = {0, 0};
-#pragma GCC unroll 16
-    for (int i = 0; i < BTreeCbs::kLeafCapacity; i += 2) {
-      m[0] = std::max(m[0], n->size[i]);
-      m[1] = std::max(m[1], n->size[i + 1]);
+// The largest size in a leaf. Unused slots hold 0, so it is read whole,
+// without a loop exit to mispredict, in four independent chains.
+[[gnu::always_inline]] inline std::size_t LeafMax(const Node* n) {
+  static_assert(BTreeCbs::kLeafCapacity % 4 == 0);
+  std::size_t m[4] = {0, 0, 0, 0};
+#pragma GCC unroll 8
+  for (int i = 0; i < BTreeCbs::kLeafCapacity; i += 4) {
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      m[j] = std::max(m[j], n->size[i + j]);
+      // Opaque to gcc, which would otherwise reassociate the four chains
+      // into one of 24 dependent compare-and-moves.
+      asm("" : "+r"(m[j]));
     }
-    return std::max(m[0], m[1]);
   }
+  return std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
+}
+
+std::size_t NodeMax(const Node* n, bool leaf) {
+  if (leaf) return LeafMax(n);
   std::size_t m = 0;
   for (int i = 0; i < n->count; ++i) m = std::max(m, n->size[i]);
   return m;
@@ -295,15 +328,37 @@ void BTreeCbs::Grew(const Path& path, int level, std::size_t size) {
   }
 }
 
-void BTreeCbs::Shrank(const Path& path, int level, std::size_t old_size) {
-  // Only the subtree's largest block shrinking changes any maximum.
-  if (*MaxSlot(path, level) > old_size) return;
-  FixMax(path, level);
+// The leaf's step inline: usually the parent's maximum stops it.
+[[gnu::always_inline]] inline void BTreeCbs::GrewLeaf(const Path& path, std::size_t size) {
+  const int leaf = height_ - 1;
+  std::size_t* slot = MaxSlot(path, leaf);
+  if (*slot >= size) return;
+  *slot = size;
+  Grew(path, leaf - 1, size);
 }
 
-Res BTreeCbs::ReserveNodes(const Path& path, Node** spare, int* count) {
+[[gnu::always_inline]] inline void BTreeCbs::ShrankLeaf(const Path& path, std::size_t old_size) {
+  // Only the subtree's largest block shrinking changes any maximum.
+  const int leaf = height_ - 1;
+  std::size_t* slot = MaxSlot(path, leaf);
+  if (*slot > old_size) return;
+  // The leaf's step of FixMax, inline: its new maximum is below the old.
+  const std::size_t m = LeafMax(path.node[leaf]);
+  if (m == *slot) return;
+  *slot = m;
+  if (leaf > 0 && *MaxSlot(path, leaf - 1) > old_size) return;
+  if (leaf > 0) FixMax(path, leaf - 1);
+}
+
+[[gnu::always_inline]] inline Res BTreeCbs::ReserveNodes(const Path& path, Node** spare,
+                                                         int* count) {
   *count = 0;
-  if (path.node[height_ - 1]->count < kLeafCapacity) return Res::kOk;  // Usually.
+  if (path.node[height_ - 1]->count < kLeafCapacity) [[likely]]
+    return Res::kOk;
+  return ReserveSplitNodes(path, spare, count);
+}
+
+Res BTreeCbs::ReserveSplitNodes(const Path& path, Node** spare, int* count) {
   int level = height_ - 1;
   while (level >= 0 && path.node[level]->count == Capacity(level != height_ - 1)) --level;
   int needed = height_ - 1 - level;
@@ -324,16 +379,22 @@ Res BTreeCbs::ReserveNodes(const Path& path, Node** spare, int* count) {
   return Res::kOk;
 }
 
-void BTreeCbs::InsertEntry(Path& path, Addr base, std::size_t size, Node** spare, int spare_count) {
+[[gnu::always_inline]] inline void BTreeCbs::InsertEntry(Path& path, Addr base, std::size_t size,
+                                                         Node** spare, int spare_count) {
   ++count_;
   const int leaf = height_ - 1;
-  if (Node* n = path.node[leaf]; n->count < kLeafCapacity) {  // Usually.
-    const int at = path.index[leaf];
-    InsertAt(n, at, base, size, nullptr, /*inner=*/false);
-    if (at == 0) FixKeys(path, leaf);
-    Grew(path, leaf, size);
-    return;
+  Node* n = path.node[leaf];
+  if (n->count == kLeafCapacity) [[unlikely]] {
+    return InsertSplit(path, base, size, spare, spare_count);
   }
+  const int at = path.index[leaf];
+  InsertAt(n, at, base, size, nullptr, /*inner=*/false);
+  if (at == 0) FixKeys(path, leaf);
+  GrewLeaf(path, size);
+}
+
+void BTreeCbs::InsertSplit(Path& path, Addr base, std::size_t size, Node** spare, int spare_count) {
+  const int leaf = height_ - 1;
   // A full node splits and passes its new right half up as an entry of the
   // parent.
   Addr key = base;
@@ -373,13 +434,22 @@ void BTreeCbs::InsertEntry(Path& path, Addr base, std::size_t size, Node** spare
   largest_ = std::max(root->size[0], root->size[1]);
 }
 
-void BTreeCbs::RemoveEntry(Path& path) {
+[[gnu::always_inline]] inline void BTreeCbs::RemoveEntry(Path& path) {
   --count_;
-  int level = height_ - 1;
-  Node* n = path.node[level];
-  const int at = path.index[level];
+  const int leaf = height_ - 1;
+  Node* n = path.node[leaf];
+  const int at = path.index[leaf];
   const std::size_t removed = n->size[at];
   EraseAt(n, at, /*inner=*/false);
+  if (n->count < kLeafMinFill) [[unlikely]]
+    return Underflow(path, at, removed);
+  if (at == 0) FixKeys(path, leaf);
+  ShrankLeaf(path, removed);
+}
+
+void BTreeCbs::Underflow(Path& path, int at, std::size_t removed) {
+  int level = height_ - 1;
+  Node* n = path.node[level];
   if (n->count == 0) {  // Only the root can empty: the tree is now empty.
     FreeNode(n);
     root_ = nullptr;
@@ -388,7 +458,7 @@ void BTreeCbs::RemoveEntry(Path& path) {
     return;
   }
   if (at == 0) FixKeys(path, level);
-  Shrank(path, level, removed);
+  ShrankLeaf(path, removed);
   // Rebalancing moves entries between siblings under one parent, which
   // changes neither the parent's lowest key nor its largest block.
   for (; level > 0 && path.node[level]->count < MinFill(level != height_ - 1); --level) {
@@ -429,17 +499,17 @@ Res BTreeCbs::DeleteAt(Path& path, Range part) {
     n->key[at] = part.limit;
     n->size[at] -= part.size();
     if (at == 0) FixKeys(path, leaf);
-    Shrank(path, leaf, block.size());
+    ShrankLeaf(path, block.size());
   } else if (part.limit == block.limit) {
     n->size[at] -= part.size();
-    Shrank(path, leaf, block.size());
+    ShrankLeaf(path, block.size());
   } else {
     // Splitting adds an entry: get its nodes first so failure changes nothing.
     Node* spare[kMaxHeight + 1];
     int spare_count;
     if (ReserveNodes(path, spare, &spare_count) != Res::kOk) return Res::kMemory;
     n->size[at] = part.base - block.base;
-    Shrank(path, leaf, block.size());
+    ShrankLeaf(path, block.size());
     path.index[leaf] = at + 1;
     InsertEntry(path, part.limit, block.limit - part.limit, spare, spare_count);
   }
@@ -490,7 +560,7 @@ Res BTreeCbs::Insert(Range range, Range* coalesced) {
     block.base = n->key[pred];
     n->size[pred] = block.size();
     path.index[leaf] = pred;
-    Grew(path, leaf, block.size());
+    GrewLeaf(path, block.size());
     if (merge_right) {
       // Grew fixed the shared ancestors first, so removing the successor
       // (which may rebalance, invalidating `path`) sees a sound tree.
@@ -503,7 +573,7 @@ Res BTreeCbs::Insert(Range range, Range* coalesced) {
     succ_node->size[succ] = block.size();
     succ_path->index[leaf] = succ;
     if (succ == 0) FixKeys(*succ_path, leaf);
-    Grew(*succ_path, leaf, block.size());
+    GrewLeaf(*succ_path, block.size());
   } else {
     Node* spare[kMaxHeight + 1];
     int spare_count;
@@ -565,7 +635,7 @@ void BTreeCbs::DescendBy(Pick pick, Path* path) const {
       if (at == 0) FixKeys(path, leaf);
     }
     n->size[at] -= size;
-    Shrank(path, leaf, block.size());
+    ShrankLeaf(path, block.size());
   }
   total_size_ -= part.size();
   return true;

@@ -82,17 +82,26 @@ class BTreeCbs final : public Land {
   void FixMax(const Path& path, int level);
   // A block under node `level` grew to `size` / shrank from `old_size`.
   void Grew(const Path& path, int level, std::size_t size);
-  void Shrank(const Path& path, int level, std::size_t old_size);
+  // The same for a block in the leaf of `path`.
+  void GrewLeaf(const Path& path, std::size_t size);
+  void ShrankLeaf(const Path& path, std::size_t old_size);
   // Gets the nodes that inserting one entry at the end of `path` (in a
   // non-empty tree) needs: one per full node, plus a new root if they are
   // all full. kMemory gets none.
   Res ReserveNodes(const Path& path, Node** spare, int* count);
+  // ReserveNodes' case of a full leaf.
+  Res ReserveSplitNodes(const Path& path, Node** spare, int* count);
   // Inserts block (base, size) at the leaf index of `path`, splitting full
   // nodes with the `spare` nodes from ReserveNodes.
   void InsertEntry(Path& path, Addr base, std::size_t size, Node** spare, int spare_count);
+  // InsertEntry's case of a full leaf.
+  void InsertSplit(Path& path, Addr base, std::size_t size, Node** spare, int spare_count);
   // Removes the block at the leaf index of `path` and rebalances (which
   // leaves `path` unusable).
   void RemoveEntry(Path& path);
+  // RemoveEntry's case of a leaf left under half full (or empty), after
+  // entry `at`, of size `removed`, was erased.
+  void Underflow(Path& path, int at, std::size_t removed);
   // Removes `part` from the block at the leaf of `path`; kMemory if that
   // splits the block and no node can be had (nothing is then changed).
   Res DeleteAt(Path& path, Range part);

@@ -59,7 +59,19 @@ class Land {
 };
 
 // The part of `block` (of at least `size` bytes) that `mode` deletes.
-Range FindDeletePart(Range block, std::size_t size, FindDelete mode);
+// Inline: it is on every allocation's path.
+inline Range FindDeletePart(Range block, std::size_t size, FindDelete mode) {
+  switch (mode) {
+    case FindDelete::kNone:
+    case FindDelete::kEntire:
+      return block;
+    case FindDelete::kLow:
+      return {block.base, block.base + size};
+    case FindDelete::kHigh:
+      return {block.limit - size, block.limit};
+  }
+  return block;
+}
 
 }  // namespace core
 
