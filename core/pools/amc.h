@@ -48,7 +48,7 @@ struct AmcStats {
   std::uint64_t condemned = 0;                           // Bytes in condemned segments.
   std::uint64_t copied = 0;                              // Bytes copied (objects).
   std::uint64_t promoted = 0;      // Bytes kept in place and promoted (large, pinned).
-  std::uint64_t reclaimed = 0;     // Bytes of segments returned to the arena.
+  std::uint64_t reclaimed = 0;     // Bytes of from-space freed (to the arena or the copy reserve).
   std::uint64_t scanned = 0;       // Bytes of objects scanned.
   std::uint64_t reserve_used = 0;  // Bytes of to-space taken from the copy reserve.
   // Time tracing: fixing the roots and scanning the remembered set and the
