@@ -125,8 +125,10 @@ class CollectorSubject : public GcSubject {
 
   bool OwnsLiveGrain(core::Addr a, const core::Pool& pool) const {
     core::GrainInfo grain;
+    // From-space and AMC's copy reserve are the pool's, but hold no live object.
     return arena_.arena->Lookup(a, &grain) && grain.pool_id == pool.id() &&
-           grain.type != core::SegmentType::kFromSpace;
+           grain.type != core::SegmentType::kFromSpace &&
+           grain.type != core::SegmentType::kCopyReserve;
   }
 
   virtual const core::Pool* pool() const = 0;

@@ -169,6 +169,7 @@ class Mutator {
       ASSERT_TRUE(arena_->Lookup(obj, &grain));
       ASSERT_EQ(grain.pool_id, pool_->id()) << "reference into memory the pool no longer owns";
       ASSERT_NE(grain.type, SegmentType::kFromSpace);
+      ASSERT_NE(grain.type, SegmentType::kCopyReserve) << "reference into the copy reserve";
       const std::uint64_t id = ObjectFormat::Id(obj);
       ASSERT_TRUE(id > 0 && id < table_.size()) << "bad header at " << obj;
       if (!heap.insert(id).second) continue;
