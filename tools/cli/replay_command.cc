@@ -49,6 +49,36 @@ std::string Fragmentation(const replay::ReplayResult& r, double x) {
   return r.peak_footprint == 0 ? "-" : absl::StrFormat("%.3f", x);
 }
 
+// One row per counter (in the order the policies first report them), one
+// column per policy that reports any; blank where a policy lacks one.
+void WriteCounters(const std::vector<replay::PolicyRun>& runs, std::ostream& out) {
+  std::vector<std::string> columns = {"counter"};
+  std::vector<const replay::PolicyRun*> reporting;
+  std::vector<std::string> names;
+  for (const replay::PolicyRun& run : runs) {
+    if (run.result.counters.empty()) continue;
+    reporting.push_back(&run);
+    columns.push_back(runs.size() == 1 ? "value" : run.policy);
+    for (const auto& [counter, value] : run.result.counters) {
+      if (std::find(names.begin(), names.end(), counter) == names.end()) names.push_back(counter);
+    }
+  }
+  if (reporting.empty()) return;
+  Table table(columns);
+  for (const std::string& counter : names) {
+    std::vector<std::string> row = {counter};
+    for (const replay::PolicyRun* run : reporting) {
+      const auto& counters = run->result.counters;
+      auto it = std::find_if(counters.begin(), counters.end(),
+                             [&](const auto& entry) { return entry.first == counter; });
+      row.push_back(it == counters.end() ? "" : absl::StrCat(it->second));
+    }
+    table.AddRow(row);
+  }
+  out << "\n";
+  table.Write(out, TableFormat::kText);
+}
+
 int Run(const CommandArgs& args, std::vector<std::string> policies, const char* name,
         std::ostream& out, std::ostream& err) {
   if (args.positional.size() != 1) {
@@ -126,14 +156,10 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
     table.AddRow(row);
   }
   table.Write(out, *format);
-  // One policy: its own counters too (arena calls, collection volumes).
-  if (runs.size() == 1 && *format == TableFormat::kText && !runs[0].result.counters.empty()) {
-    out << "\n";
-    Table counters({"counter", "value"});
-    for (const auto& [counter, value] : runs[0].result.counters) {
-      counters.AddRow({counter, absl::StrCat(value)});
-    }
-    counters.Write(out, TableFormat::kText);
+  // The policies' own counters (arena calls, collection volumes, copying
+  // throughput): for one policy, or side by side for collectors.
+  if (*format == TableFormat::kText && (runs.size() == 1 || gc)) {
+    WriteCounters(runs, out);
   }
   for (const auto& [path, file_format] :
        {std::pair{absl::GetFlag(FLAGS_csv), TableFormat::kCsv},
