@@ -38,12 +38,13 @@ Amc::~Amc() {
 }
 
 Res Amc::AcquireFor(std::size_t size, SegmentType type, Range* range) {
-  if (type == SegmentType::kToSpace && size == options_.segment_size && !reserve_.empty()) {
+  if (type == SegmentType::kToSpace && size == options_.segment_size && !reserve_.empty() &&
+      arena()->Retype(reserve_.back(), type) == Res::kOk) {
     *range = reserve_.back();
     reserve_.pop_back();
     reserve_bytes_ -= size;
     stats_.reserve_used += size;
-    return arena()->Retype(*range, type);
+    return Res::kOk;
   }
   Res res = AcquireSegment(size, type, /*high=*/false, range);
   if (res != Res::kOk && !reserve_.empty()) {
