@@ -38,6 +38,7 @@ Amc::~Amc() {
 }
 
 Res Amc::AcquireFor(std::size_t size, SegmentType type, Range* range) {
+  if (type == SegmentType::kToSpace) to_space_taken_ += size;
   if (type == SegmentType::kToSpace && size == options_.segment_size && !reserve_.empty() &&
       arena()->Retype(reserve_.back(), type) == Res::kOk) {
     *range = reserve_.back();
@@ -53,6 +54,14 @@ Res Amc::AcquireFor(std::size_t size, SegmentType type, Range* range) {
     res = AcquireSegment(size, type, /*high=*/false, range);
   }
   return res;
+}
+
+std::size_t Amc::ReserveCap() const {
+  // A nursery's worth, plus a partly filled to-space segment per
+  // generation copied into.
+  const std::size_t segment = options_.segment_size;
+  return (options_.chain[0].capacity + segment - 1) / segment * segment +
+         copy_seg_.size() * segment;
 }
 
 bool Amc::KeepInReserve(Range range) {
@@ -175,7 +184,7 @@ Res Amc::StartCollection(bool full) {
     }
   }
   ++stats_.collections;
-  copied_at_start_ = stats_.copied;
+  to_space_taken_ = 0;
   last_condemned_ = condemned_gen_;
   copy_res_ = Res::kOk;
   ++stats_.collections_by_generation[condemned_gen_];
@@ -415,15 +424,13 @@ void Amc::Reclaim() {
     seg = nullptr;
   }
   std::fill(gen_bytes_.begin(), gen_bytes_.end(), 0);
-  // The next collection will likely copy about what this one did: follow
-  // a rise at once, and a fall slowly (a program's phases alternate, and
-  // the collection after a quiet stretch is the one that needs memory);
-  // whole segments, never more than a nursery's worth.
-  const std::size_t segment = options_.segment_size;
-  const std::size_t copied = static_cast<std::size_t>(stats_.copied - copied_at_start_);
-  reserve_target_ = std::min(
-      std::max((copied + segment - 1) / segment * segment, reserve_target_ - reserve_target_ / 8),
-      options_.chain.empty() ? copied : options_.chain[0].capacity);
+  // The reserve holds the most to-space any collection has taken. A
+  // high-water mark, not a recent average: the collection that needs
+  // memory is the one after a quiet stretch (GCBench's deep trees), and a
+  // decayed reserve misses exactly that one. See AMC.md.
+  reserve_target_ = options_.chain.empty()
+                        ? to_space_taken_
+                        : std::min(std::max(reserve_target_, to_space_taken_), ReserveCap());
   Arena::TrimHold hold(arena());  // One trim for all of from-space.
   ReleaseReserve(reserve_target_);
   for (auto it = segs_.begin(); it != segs_.end();) {
@@ -604,6 +611,9 @@ CheckResult Amc::Check() const {
   }
   CORE_CHECK_MSG(reserve_bytes == reserve_bytes_, "the reserve's size is the sum of its segments");
   CORE_CHECK_MSG(options_.copy_reserve || reserve_.empty(), "no reserve unless asked for");
+  CORE_CHECK_MSG(reserve_bytes_ <= reserve_target_, "the reserve holds at most its target");
+  CORE_CHECK_MSG(options_.chain.empty() || reserve_target_ <= ReserveCap(),
+                 "the reserve's target is at most a nursery's worth");
   CORE_CHECK_MSG(arena()->PoolBytes(id()) == TotalSize(),
                  "the arena's count of the pool's memory matches its segments and reserve");
   return CheckResult::Ok();

@@ -34,9 +34,10 @@ struct AmcOptions {
   std::vector<AmcGeneration> chain = {{8u << 20, 0.85}, {36u << 20, 0.45}};
   std::size_t segment_size = 64u << 10;  // Nursery and to-space segments.
   std::size_t large_size = 32u << 10;    // Objects this big or bigger never move.
-  // Keep some from-space segments, about what recent collections copied, as
-  // warm to-space for the next one instead of returning them to the arena
-  // (which would hand them to the nursery). Copying then writes to pages
+  // Keep some from-space segments, as many as any collection has taken for
+  // to-space (at most a nursery's worth), as warm to-space for the next
+  // one instead of returning them to the arena (which would hand them to
+  // the nursery). Copying then writes to pages
   // already touched, and while the heap grows it is the mutator's
   // allocation, not the collection's pause, that faults in fresh pages.
   bool copy_reserve = true;
@@ -153,6 +154,8 @@ class Amc final : public Pool, private gc::Fixer {
   // Keeps a freed from-space segment in the copy reserve if the reserve
   // is under its target; false if the caller should release it.
   bool KeepInReserve(Range range);
+  // The most the reserve's target may be (the chain must not be empty).
+  std::size_t ReserveCap() const;
   // Returns reserve segments to the arena until it holds at most `keep` bytes.
   void ReleaseReserve(std::size_t keep);
   void Retype(Seg& seg, SegmentType type);
@@ -208,8 +211,8 @@ class Amc final : public Pool, private gc::Fixer {
   std::vector<Seg*> remembered_;  // Surviving segments still to scan as roots.
   std::vector<Range> reserve_;    // The copy reserve: idle segment_size segments.
   std::size_t reserve_bytes_ = 0;
-  std::size_t reserve_target_ = 0;     // Bytes the reserve is refilled to.
-  std::uint64_t copied_at_start_ = 0;  // stats_.copied when this collection began.
+  std::size_t reserve_target_ = 0;  // Bytes the reserve is refilled to.
+  std::size_t to_space_taken_ = 0;  // Bytes of to-space this collection acquired.
   std::uint64_t white_zones_ = 0;
   Res copy_res_ = Res::kOk;  // The first failure to get to-space, if any.
   int condemned_gen_ = -1;

@@ -463,6 +463,58 @@ TEST(AmcTest, CopyReserveGivesWayToTheCommitLimit) {
   EXPECT_EQ(allocated[true], allocated[false]);
 }
 
+// The reserve is a high-water mark: a run of collections that copy little
+// does not wear it down, so the next collection that copies as much as the
+// first takes all of the reserve as its to-space.
+TEST(AmcTest, CopyReserveOutlastsAQuietStretch) {
+  constexpr std::size_t kObject = 256;
+  std::unique_ptr<Arena> arena;
+  ASSERT_EQ(Arena::CreateVirtual(ArenaOptions{}, &arena), Res::kOk);
+  ObjectFormat format;
+  gc::Roots roots;
+  std::vector<Addr> live;
+  roots.AddStrong(
+      [](gc::ScanState& ss, void* closure) {
+        for (Addr& a : *static_cast<std::vector<Addr>*>(closure)) ss.Fix(&a);
+      },
+      &live);
+  const AmcOptions options = TinyChain();
+  std::unique_ptr<Amc> pool;
+  ASSERT_EQ(Amc::Create(arena.get(), &format, &roots, options, &pool), Res::kOk);
+  std::uint64_t id = 0;
+  const auto allocate = [&](int count, bool keep) {
+    for (int i = 0; i < count; ++i) {
+      void* p;
+      ASSERT_EQ(pool->Alloc(kObject, &p), Res::kOk);
+      ObjectFormat::Init(ToAddr(p), ++id, kObject, 0);
+      if (keep) live.push_back(ToAddr(p));
+    }
+  };
+  const auto reserve_held = [&] { return SegmentBytesByType(*pool)[SegmentType::kCopyReserve]; };
+  // Three segments' worth survives one collection.
+  const int burst = static_cast<int>(3 * options.segment_size / kObject);
+  allocate(burst, true);
+  ASSERT_EQ(pool->Collect(false), Res::kOk);
+  const std::size_t held = reserve_held();
+  EXPECT_GE(held, 2 * options.segment_size);
+  // A quiet stretch: twenty collections that copy a single object.
+  live.clear();
+  for (int i = 0; i < 20; ++i) {
+    live.resize(1);
+    allocate(1, true);
+    allocate(16, false);
+    ASSERT_EQ(pool->Collect(false), Res::kOk);
+    ASSERT_EQ(reserve_held(), held) << "after quiet collection " << i;
+  }
+  // The next burst takes its to-space from the reserve.
+  const std::uint64_t used_before = pool->stats().reserve_used;
+  allocate(burst, true);
+  ASSERT_EQ(pool->Collect(false), Res::kOk);
+  EXPECT_EQ(pool->stats().reserve_used - used_before, held);
+  const CheckResult check = pool->Check();
+  EXPECT_TRUE(check.ok) << check;
+}
+
 TEST(AmcTest, DefaultChainAndSegmentTypes) {
   Mutator m(1, AmcOptions{});
   for (int i = 0; i < 3000 && !testing::Test::HasFatalFailure(); ++i) m.Act(false);
