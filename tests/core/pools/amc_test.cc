@@ -402,62 +402,70 @@ TEST(AmcTest, CopyReserveBecomesTheNextCollectionsToSpace) {
   }
 }
 
-// Idle reserve memory never makes an allocation fail: under a commit
-// limit, the pool takes as much before it is refused with the reserve as
-// without, and gives the reserve back to do so.
-TEST(AmcTest, CopyReserveGivesWayToTheCommitLimit) {
-  constexpr std::size_t kObject = 256;
-  std::size_t allocated[2] = {};
-  for (bool reserve : {false, true}) {
-    SCOPED_TRACE(reserve ? "copy reserve" : "no copy reserve");
-    ArenaOptions arena_options;
-    arena_options.commit_limit = 2u << 20;
-    std::unique_ptr<Arena> arena;
-    ASSERT_EQ(Arena::CreateVirtual(arena_options, &arena), Res::kOk);
-    ObjectFormat format;
-    gc::Roots roots;
-    std::vector<Addr> live;
+// A pool whose only roots are the addresses in `live`, for tests that
+// drive collections by hand with objects of kObject bytes and no slots.
+struct RootedPool {
+  static constexpr std::size_t kObject = 256;
+
+  RootedPool(const ArenaOptions& arena_options, const AmcOptions& options) {
+    EXPECT_EQ(Arena::CreateVirtual(arena_options, &arena), Res::kOk);
     roots.AddStrong(
         [](gc::ScanState& ss, void* closure) {
           for (Addr& a : *static_cast<std::vector<Addr>*>(closure)) ss.Fix(&a);
         },
         &live);
+    EXPECT_EQ(Amc::Create(arena.get(), &format, &roots, options, &pool), Res::kOk);
+  }
+
+  // Allocates and formats one object; kept in `live` if `keep`.
+  Res Allocate(bool keep) {
+    void* p;
+    const Res res = pool->Alloc(kObject, &p);
+    if (res != Res::kOk) return res;
+    ObjectFormat::Init(ToAddr(p), ++id, kObject, 0);
+    if (keep) live.push_back(ToAddr(p));
+    return res;
+  }
+
+  std::unique_ptr<Arena> arena;
+  ObjectFormat format;
+  gc::Roots roots;
+  std::vector<Addr> live;
+  std::unique_ptr<Amc> pool;
+  std::uint64_t id = 0;
+};
+
+// Idle reserve memory never makes an allocation fail: under a commit
+// limit, the pool takes as much before it is refused with the reserve as
+// without, and gives the reserve back to do so.
+TEST(AmcTest, CopyReserveGivesWayToTheCommitLimit) {
+  std::size_t allocated[2] = {};
+  for (bool reserve : {false, true}) {
+    SCOPED_TRACE(reserve ? "copy reserve" : "no copy reserve");
+    ArenaOptions arena_options;
+    arena_options.commit_limit = 2u << 20;
     AmcOptions options = TinyChain();
     options.copy_reserve = reserve;
-    std::unique_ptr<Amc> pool;
-    ASSERT_EQ(Amc::Create(arena.get(), &format, &roots, options, &pool), Res::kOk);
-    std::uint64_t id = 0;
-    const auto allocate = [&](Addr* obj) {
-      void* p;
-      const Res res = pool->Alloc(kObject, &p);
-      if (res == Res::kOk) {
-        *obj = ToAddr(p);
-        ObjectFormat::Init(*obj, ++id, kObject, 0);
-      }
-      return res;
-    };
+    RootedPool heap(arena_options, options);
+    ASSERT_NE(heap.pool, nullptr);
+    Amc& pool = *heap.pool;
     // 128 KiB that survives a collection (under generation 1's capacity,
     // so later minor collections copy nothing): the reserve keeps that much.
-    for (int i = 0; i < 512; ++i) {
-      Addr obj;
-      ASSERT_EQ(allocate(&obj), Res::kOk);
-      live.push_back(obj);
-    }
-    ASSERT_EQ(pool->Collect(false), Res::kOk);
-    const std::size_t held = SegmentBytesByType(*pool)[SegmentType::kCopyReserve];
+    for (int i = 0; i < 512; ++i) ASSERT_EQ(heap.Allocate(true), Res::kOk);
+    ASSERT_EQ(pool.Collect(false), Res::kOk);
+    const std::size_t held = SegmentBytesByType(pool)[SegmentType::kCopyReserve];
     EXPECT_EQ(held > 0, reserve);
     // Garbage until the limit refuses, never collecting.
     Res res;
-    Addr obj;
-    while ((res = allocate(&obj)) == Res::kOk) allocated[reserve] += kObject;
+    while ((res = heap.Allocate(false)) == Res::kOk) allocated[reserve] += RootedPool::kObject;
     EXPECT_EQ(res, Res::kCommitLimit);
-    EXPECT_EQ(SegmentBytesByType(*pool)[SegmentType::kCopyReserve], 0u);
-    CheckResult check = pool->Check();
+    EXPECT_EQ(SegmentBytesByType(pool)[SegmentType::kCopyReserve], 0u);
+    CheckResult check = pool.Check();
     EXPECT_TRUE(check.ok) << check;
-    EXPECT_TRUE(arena->Check().ok);
+    EXPECT_TRUE(heap.arena->Check().ok);
     // And after a collection frees the garbage, it works again.
-    ASSERT_EQ(pool->Collect(false), Res::kOk);
-    EXPECT_EQ(allocate(&obj), Res::kOk);
+    ASSERT_EQ(pool.Collect(false), Res::kOk);
+    EXPECT_EQ(heap.Allocate(false), Res::kOk);
   }
   EXPECT_GT(allocated[true], 0u);
   EXPECT_EQ(allocated[true], allocated[false]);
@@ -467,51 +475,34 @@ TEST(AmcTest, CopyReserveGivesWayToTheCommitLimit) {
 // does not wear it down, so the next collection that copies as much as the
 // first takes all of the reserve as its to-space.
 TEST(AmcTest, CopyReserveOutlastsAQuietStretch) {
-  constexpr std::size_t kObject = 256;
-  std::unique_ptr<Arena> arena;
-  ASSERT_EQ(Arena::CreateVirtual(ArenaOptions{}, &arena), Res::kOk);
-  ObjectFormat format;
-  gc::Roots roots;
-  std::vector<Addr> live;
-  roots.AddStrong(
-      [](gc::ScanState& ss, void* closure) {
-        for (Addr& a : *static_cast<std::vector<Addr>*>(closure)) ss.Fix(&a);
-      },
-      &live);
   const AmcOptions options = TinyChain();
-  std::unique_ptr<Amc> pool;
-  ASSERT_EQ(Amc::Create(arena.get(), &format, &roots, options, &pool), Res::kOk);
-  std::uint64_t id = 0;
+  RootedPool heap(ArenaOptions{}, options);
+  ASSERT_NE(heap.pool, nullptr);
+  Amc& pool = *heap.pool;
   const auto allocate = [&](int count, bool keep) {
-    for (int i = 0; i < count; ++i) {
-      void* p;
-      ASSERT_EQ(pool->Alloc(kObject, &p), Res::kOk);
-      ObjectFormat::Init(ToAddr(p), ++id, kObject, 0);
-      if (keep) live.push_back(ToAddr(p));
-    }
+    for (int i = 0; i < count; ++i) ASSERT_EQ(heap.Allocate(keep), Res::kOk);
   };
-  const auto reserve_held = [&] { return SegmentBytesByType(*pool)[SegmentType::kCopyReserve]; };
+  const auto reserve_held = [&] { return SegmentBytesByType(pool)[SegmentType::kCopyReserve]; };
   // Three segments' worth survives one collection.
-  const int burst = static_cast<int>(3 * options.segment_size / kObject);
+  const int burst = static_cast<int>(3 * options.segment_size / RootedPool::kObject);
   allocate(burst, true);
-  ASSERT_EQ(pool->Collect(false), Res::kOk);
+  ASSERT_EQ(pool.Collect(false), Res::kOk);
   const std::size_t held = reserve_held();
   EXPECT_GE(held, 2 * options.segment_size);
   // A quiet stretch: twenty collections that copy a single object.
-  live.clear();
   for (int i = 0; i < 20; ++i) {
-    live.resize(1);
+    heap.live.clear();
     allocate(1, true);
     allocate(16, false);
-    ASSERT_EQ(pool->Collect(false), Res::kOk);
+    ASSERT_EQ(pool.Collect(false), Res::kOk);
     ASSERT_EQ(reserve_held(), held) << "after quiet collection " << i;
   }
   // The next burst takes its to-space from the reserve.
-  const std::uint64_t used_before = pool->stats().reserve_used;
+  const std::uint64_t used_before = pool.stats().reserve_used;
   allocate(burst, true);
-  ASSERT_EQ(pool->Collect(false), Res::kOk);
-  EXPECT_EQ(pool->stats().reserve_used - used_before, held);
-  const CheckResult check = pool->Check();
+  ASSERT_EQ(pool.Collect(false), Res::kOk);
+  EXPECT_EQ(pool.stats().reserve_used - used_before, held);
+  const CheckResult check = pool.Check();
   EXPECT_TRUE(check.ok) << check;
 }
 
