@@ -225,9 +225,10 @@ class AmcSubject final : public CollectorSubject {
   std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const override {
     const core::AmcStats& s = pool_->stats();
     std::vector<std::pair<std::string, std::uint64_t>> out = {
-        {"collections", s.collections}, {"condemned", s.condemned},      {"copied", s.copied},
-        {"promoted", s.promoted},       {"reclaimed", s.reclaimed},      {"scanned", s.scanned},
-        {"trace ns", s.trace_ns},       {"reserve used", s.reserve_used}};
+        {"collections", s.collections},  {"condemned", s.condemned}, {"copied", s.copied},
+        {"promoted", s.promoted},        {"reclaimed", s.reclaimed}, {"scanned", s.scanned},
+        {"trace ns", s.trace_ns},        {"weak ns", s.weak_ns},     {"reclaim ns", s.reclaim_ns},
+        {"reserve used", s.reserve_used}};
     // Copying throughput: bytes copied per second of tracing, in MB/s.
     if (s.trace_ns > 0) out.emplace_back("copy MB/s", s.copied * 1000 / s.trace_ns);
     out.emplace_back("heap bytes", HeapBytes());

@@ -56,6 +56,8 @@ struct AmcStats {
   // grey objects, which is where objects are copied. Copying throughput
   // is copied / trace_ns.
   std::uint64_t trace_ns = 0;
+  std::uint64_t weak_ns = 0;     // Time fixing weak roots (an id table: entry by entry).
+  std::uint64_t reclaim_ns = 0;  // Time freeing from-space and ending collections.
 };
 
 class Amc final : public Pool, private gc::Fixer {
