@@ -43,6 +43,9 @@ class BoehmSubject final : public GcSubject {
   }
 
   core::gc::Roots& roots() override { return unused_roots_; }
+  // Boehm finds roots itself, and clears the id table through
+  // disappearing links.
+  bool ScansRoots() const override { return false; }
   bool PollDue() const override { return false; }  // Boehm collects inside GC_MALLOC.
   absl::Status Poll(bool* collected) override {
     *collected = false;

@@ -70,26 +70,38 @@ void GcMutator::ScanRoots(core::gc::ScanState& ss, void* closure) {
 
 bool GcMutator::ScanTable(core::gc::ScanState& ss, void* closure, std::size_t* budget) {
   auto* self = static_cast<GcMutator*>(closure);
-  const auto visit = [&](std::uint64_t id, Block& block) {
-    ss.FixWeak(block.address());
-    if (!block.live()) {
-      self->table_->Bury(id, &block, self->collecting_index_);
-    }
+  // Fixes the entry of `id`, burying it if its object died; true while it
+  // lives on.
+  const auto fix = [&](std::uint64_t id) {
+    Block* block = self->table_->FindLive(id);
+    if (block == nullptr) return false;
+    ss.FixWeak(block->address());
+    if (block->live()) return true;
+    self->table_->Bury(id, block, self->collecting_index_);
+    return false;
   };
-  std::uint64_t& at = self->weak_cursor_;
-  if (self->gc_->YoungOnly()) {
-    // Only objects allocated since the last collection can have died.
-    for (; at < self->young_mark_; ++at) {
+  // The ids of every live entry are in old_ (survivors of a collection) or
+  // young_ (allocated since), so the table is never walked by id: a trace
+  // with millions of dead ids costs nothing here.
+  if (!self->gc_->YoungOnly() && !self->old_done_) {
+    // Old objects can die too: keep the survivors, in place.
+    for (; self->old_read_ < self->old_.size(); ++self->old_read_) {
       if (*budget == 0) return false;
       --*budget;
-      if (Block* block = self->table_->FindLive(self->young_[at])) visit(self->young_[at], *block);
+      const std::uint64_t id = self->old_[self->old_read_];
+      if (fix(id)) self->old_[self->old_write_++] = id;
     }
-  } else {
-    at = self->table_->ForEachDenseLive(at, budget, visit);
-    if (at != self->table_->dense_limit()) return false;
-    self->table_->ForEachSparseLive(visit);
+    self->old_.resize(self->old_write_);
+    self->old_done_ = true;  // Young survivors are appended from here on.
   }
-  at = 0;
+  // Objects allocated since the last collection; their survivors are old.
+  for (std::uint64_t& at = self->young_read_; at < self->young_mark_; ++at) {
+    if (*budget == 0) return false;
+    --*budget;
+    if (fix(self->young_[at])) self->old_.push_back(self->young_[at]);
+  }
+  self->old_read_ = self->old_write_ = self->young_read_ = 0;
+  self->old_done_ = false;
   return true;
 }
 
@@ -111,7 +123,13 @@ Addr GcMutator::Use(std::uint64_t id, std::string* why) {
 
 template <typename F>
 absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
-  if (!gc_->Collecting()) young_mark_ = young_.size();  // A collection may start here.
+  if (!gc_->Collecting()) {
+    // A collection may start here. Room for all its young survivors now,
+    // so that no step of its weak scan copies old_ to grow it.
+    young_mark_ = young_.size();
+    const std::size_t needed = old_.size() + young_mark_;
+    if (needed > old_.capacity()) old_.reserve(std::max(needed, 2 * old_.capacity()));
+  }
   collecting_index_ = index;
   const double start = MonotonicSeconds();
   bool collected = false;
@@ -121,7 +139,7 @@ absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
   const bool worked = gc_->work_count() != work_before;
   if (collected || worked) NotePause(index, start, end - start);
   if (!status.ok()) return status;
-  if (collected) return AfterCollection(index);
+  if (collected) return AfterCollection();
   // An incremental step may already have freed memory (AMS sweeps in
   // steps): occupancy must not stay above what the collector holds.
   if (worked) occupancy_ = std::min(occupancy_, gc_->HeapBytes());
@@ -134,14 +152,14 @@ void GcMutator::NotePause(std::uint64_t index, double start, double length) {
   if (on_pause_) on_pause_(index, length);
 }
 
-absl::Status GcMutator::AfterCollection(std::uint64_t index) {
+absl::Status GcMutator::AfterCollection() {
   ++metrics_.collections;
   young_.erase(young_.begin(), young_.begin() + static_cast<std::ptrdiff_t>(young_mark_));
   young_mark_ = 0;
   const std::uint64_t survivors = gc_->HeapBytes();
   occupancy_ = survivors;
   metrics_.peak_survivors = std::max(metrics_.peak_survivors, survivors);
-  return verify_ ? Verify(index) : absl::OkStatus();
+  return verify_ ? Verify() : absl::OkStatus();
 }
 
 absl::Status GcMutator::Alloc(const Event& e, std::uint64_t index) {
@@ -190,7 +208,7 @@ absl::Status GcMutator::Alloc(const Event& e, std::uint64_t index) {
   for (const auto& [start, length] : inside) NotePause(index, start, length);
   if (!inside.empty()) {
     young_mark_ = young_.size();
-    return AfterCollection(index);
+    return AfterCollection();
   }
   return absl::OkStatus();
 }
@@ -244,10 +262,11 @@ absl::Status GcMutator::Collect(std::uint64_t index) {
   });
 }
 
-absl::Status GcMutator::Verify(std::uint64_t index) {
+absl::Status GcMutator::Verify() {
   const auto bug = [&](const std::string& what) {
-    return absl::DataLossError(absl::StrCat("event ", index, ": after a collection of ",
-                                            gc_->name(), ": ", what, " (a collector bug)"));
+    // The engine names the file and the event.
+    return absl::DataLossError(
+        absl::StrCat("after a collection of ", gc_->name(), ": ", what, " (a collector bug)"));
   };
   if (absl::Status s = gc_->Check(); !s.ok()) return bug(std::string(s.message()));
   // The heap, traversed from the roots...
@@ -306,6 +325,19 @@ absl::Status GcMutator::Verify(std::uint64_t index) {
   if (expected.size() != reached.size()) {
     return bug(absl::StrCat(reached.size(), " objects reachable in the heap, ", expected.size(),
                             " in the trace"));
+  }
+  // The weak scan finds every live entry through old_ and young_.
+  if (gc_->ScansRoots()) {
+    std::uint64_t live = 0;
+    table_->ForEachLive([&](std::uint64_t, Block&) { ++live; });
+    const bool all_live = std::all_of(old_.begin(), old_.end(), [&](std::uint64_t id) {
+      return table_->FindLive(id) != nullptr;
+    });
+    if (!all_live || live != old_.size() + young_.size()) {
+      return bug(absl::StrCat("the id table holds ", live,
+                              " live entries, but the weak scan keeps ", old_.size(), " old and ",
+                              young_.size(), " young ids", all_live ? "" : ", some of them dead"));
+    }
   }
   return absl::OkStatus();
 }

@@ -82,8 +82,8 @@ class GcMutator {
   // A pause of `length` seconds from `start` (CLOCK_MONOTONIC), in event
   // `index`.
   void NotePause(std::uint64_t index, double start, double length);
-  absl::Status AfterCollection(std::uint64_t index);
-  absl::Status Verify(std::uint64_t index);
+  absl::Status AfterCollection();
+  absl::Status Verify();
 
   GcSubject* gc_;
   IdTable* table_;
@@ -96,7 +96,13 @@ class GcMutator {
   // condemns only the young can only have reclaimed the first young_mark_.
   Vector<std::uint64_t> young_;
   std::size_t young_mark_ = 0;
-  std::uint64_t weak_cursor_ = 0;       // Where a resumed weak scan of the table continues.
+  // Ids that survived a collection and have not been found dead since.
+  Vector<std::uint64_t> old_;
+  // Where a resumed weak scan of the table continues: old_ is compacted
+  // from old_read_ to old_write_ (unless old_done_), then young_ is read
+  // from young_read_.
+  std::size_t old_read_ = 0, old_write_ = 0, young_read_ = 0;
+  bool old_done_ = false;
   std::uint64_t collecting_index_ = 0;  // Event of the running collection's end.
   std::uint64_t occupancy_ = 0;
   std::function<void(std::uint64_t, double)> on_pause_;

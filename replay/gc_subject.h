@@ -47,6 +47,9 @@ class GcSubject : public Subject {
   // Whether the collection under way, or the last one, condemned only
   // objects allocated since the one before (so only their ids can die).
   virtual bool YoungOnly() const = 0;
+  // Whether the collector scans roots() (its weak roots among them), so
+  // that the mutator's weak scan of the id table runs.
+  virtual bool ScansRoots() const { return true; }
 
   // A new object of `bytes` (a multiple of 16), or 0 (see FailureReason).
   virtual core::Addr AllocateObject(std::size_t bytes) = 0;

@@ -190,29 +190,6 @@ class IdTable {
     ForEachSparseLive(f);
   }
 
-  // Calls f(id, block) for the live blocks of dense ids from `from` on,
-  // within `*budget` (reducing it); returns the id to resume at, or
-  // dense_limit() when the dense ids are done.
-  template <typename F>
-  std::uint64_t ForEachDenseLive(std::uint64_t from, std::size_t* budget, F f) {
-    // A live block costs one unit; so do every kDeadPerUnit dead ids
-    // stepped over, so that a table of millions of dead ids is still
-    // walked in bounded steps.
-    constexpr std::uint64_t kDeadPerUnit = 32;
-    std::uint64_t id = from, dead = 0;
-    for (; id<dense_end_&& * budget> 0; ++id) {
-      Block* b = DenseSlot(id);
-      if (b != nullptr && b->live()) {
-        f(id, *b);
-        --*budget;
-      } else if (++dead == kDeadPerUnit) {
-        dead = 0;
-        --*budget;
-      }
-    }
-    return id < dense_end_ ? id : dense_limit();
-  }
-  std::uint64_t dense_limit() const { return dense_slots_; }
   // Calls f(id, block) for every live block of a sparse id.
   template <typename F>
   void ForEachSparseLive(F f) {
