@@ -300,8 +300,9 @@ class AmsSubject final : public CollectorSubject {
   std::uint64_t HeapBytes() const override { return pool_->allocated_bytes(); }
   std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const override {
     const core::AmsStats& s = pool_->stats();
-    return {{"collections", s.collections}, {"marked", s.marked},   {"swept", s.swept},
-            {"reclaimed", s.reclaimed},     {"scanned", s.scanned}, {"heap bytes", HeapBytes()}};
+    return {{"collections", s.collections}, {"marked", s.marked},     {"swept", s.swept},
+            {"reclaimed", s.reclaimed},     {"scanned", s.scanned},   {"mark ns", s.mark_ns},
+            {"weak ns", s.weak_ns},         {"sweep ns", s.sweep_ns}, {"heap bytes", HeapBytes()}};
   }
   void WalkTraceColors(
       core::FunctionRef<void(core::Range, core::gc::TraceColor)> visit) const override {

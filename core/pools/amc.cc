@@ -1,35 +1,14 @@
 #include "core/pools/amc.h"
 
 #include <algorithm>
-#include <chrono>
 #include <climits>
 #include <cstring>
 
 #include "core/gc/color_runs.h"
+#include "core/gc/phase_timer.h"
 #include "core/observe/observer.h"
 
 namespace core {
-namespace {
-
-// Adds the nanoseconds of its lifetime to a counter: a phase's time.
-class AddElapsedNanos {
- public:
-  explicit AddElapsedNanos(std::uint64_t* total)
-      : total_(total), start_(std::chrono::steady_clock::now()) {}
-  ~AddElapsedNanos() {
-    *total_ += static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                              std::chrono::steady_clock::now() - start_)
-                                              .count());
-  }
-  AddElapsedNanos(const AddElapsedNanos&) = delete;
-  AddElapsedNanos& operator=(const AddElapsedNanos&) = delete;
-
- private:
-  std::uint64_t* total_;
-  std::chrono::steady_clock::time_point start_;
-};
-
-}  // namespace
 
 Amc::Amc(Arena* arena, const gc::Format* format, gc::Roots* roots, const AmcOptions& options)
     : Pool(arena),
@@ -235,7 +214,7 @@ Res Amc::Step(std::size_t budget, bool* done) {
   if (phase_ == gc::Phase::kScanRoots || phase_ == gc::Phase::kScanGrey) {
     bool traced;
     {
-      const AddElapsedNanos timer(&stats_.trace_ns);
+      const gc::AddElapsedNanos timer(&stats_.trace_ns);
       if (phase_ == gc::Phase::kScanRoots) {
         ScanRoots();
         SetPhase(gc::Phase::kScanGrey);
@@ -248,14 +227,14 @@ Res Amc::Step(std::size_t budget, bool* done) {
   // Weak references in steps of their own (an id table can hold millions),
   // then from-space goes back to the arena.
   {
-    const AddElapsedNanos timer(&stats_.weak_ns);
+    const gc::AddElapsedNanos timer(&stats_.weak_ns);
     gc::ScanState weak(this, white_zones_);
     if (!roots_->ScanWeak(weak, std::max<std::size_t>(1, budget / kWeakEntryCost))) {
       return copy_res_;
     }
   }
   {
-    const AddElapsedNanos timer(&stats_.reclaim_ns);
+    const gc::AddElapsedNanos timer(&stats_.reclaim_ns);
     Reclaim();
   }
   SetPhase(gc::Phase::kIdle);

@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "core/gc/color_runs.h"
+#include "core/gc/phase_timer.h"
 #include "core/observe/observer.h"
 
 namespace core {
@@ -175,17 +176,19 @@ Res Ams::StartCollection() {
 Res Ams::Step(std::size_t budget, bool* done) {
   *done = phase_ == gc::Phase::kIdle;
   if (*done) return Res::kOk;
-  if (phase_ == gc::Phase::kScanRoots) {
-    gc::ScanState ss(this, white_zones_);
-    roots_->ScanStrong(ss);
-    SetPhase(gc::Phase::kScanGrey);
-  }
-  if (phase_ == gc::Phase::kScanGrey) {
+  if (phase_ == gc::Phase::kScanRoots || phase_ == gc::Phase::kScanGrey) {
+    const gc::AddElapsedNanos timer(&stats_.mark_ns);
+    if (phase_ == gc::Phase::kScanRoots) {
+      gc::ScanState ss(this, white_zones_);
+      roots_->ScanStrong(ss);
+      SetPhase(gc::Phase::kScanGrey);
+    }
     if (!Mark(budget)) return Res::kOk;
     SetPhase(gc::Phase::kReclaim);
   }
   // Weak references in steps of their own, then the sweep, also in steps.
   if (!weak_done_) {
+    const gc::AddElapsedNanos timer(&stats_.weak_ns);
     gc::ScanState weak(this, white_zones_);
     if (!roots_->ScanWeak(weak, std::max<std::size_t>(1, budget / kWeakEntryCost))) {
       return Res::kOk;
@@ -194,7 +197,10 @@ Res Ams::Step(std::size_t budget, bool* done) {
     sweep_from_ = 0;
     survived_ = 0;
   }
-  if (!Sweep(budget)) return Res::kOk;
+  {
+    const gc::AddElapsedNanos timer(&stats_.sweep_ns);
+    if (!Sweep(budget)) return Res::kOk;
+  }
   weak_done_ = false;
   since_collection_ = 0;
   white_zones_ = 0;

@@ -37,6 +37,9 @@ struct AmsStats {
   std::uint64_t swept = 0;      // Bytes of objects found dead.
   std::uint64_t reclaimed = 0;  // Bytes of segments returned to the arena.
   std::uint64_t scanned = 0;
+  std::uint64_t mark_ns = 0;   // Time fixing the roots and marking.
+  std::uint64_t weak_ns = 0;   // Time fixing weak roots (an id table: entry by entry).
+  std::uint64_t sweep_ns = 0;  // Time sweeping.
 };
 
 class Ams final : public Pool, private gc::Fixer {
