@@ -121,11 +121,12 @@ for w in gcbench cons cache; do
   out=$("$workbench" validate "$tmp/$w.trace") || fail "validate $w exited $?: $out"
   [[ "$out" == *"valid GC trace"* ]] || fail "validate $w: $out"
 done
-# Collectors side by side: their counters too, one column each, and AMC's
-# copying throughput among them.
+# Collectors side by side: their counters too, one column each, with AMC's
+# copying throughput and each collector's time by phase among them.
 out=$("$workbench" compare "$tmp/gcbench.trace" --policy 'amc(chain=16k;segment=16k;large=4k)' \
   --policy 'ams(collect_after=16k;segment=16k)' 2>&1) || fail "compare amc ams exited $?: $out"
-[[ "$out" =~ counter\ +amc\(.*\ +ams\( && "$out" == *"copy MB/s"* && "$out" == *"marked"* ]] ||
+[[ "$out" =~ counter\ +amc\(.*\ +ams\( && "$out" == *"copy MB/s"* && "$out" == *"marked"* &&
+  "$out" =~ weak\ ns\ +[1-9] && "$out" == *"reclaim ns"* && "$out" == *"mark ns"* ]] ||
   fail "compare of collectors lacks the side-by-side counters: $out"
 printf 'alloc 1 16 slots=2\nroot-add 1\nalloc 2 16 slots=2\nalloc 3 8\nstore 1 0 2\n' >"$tmp/gcbad.txt"
 "$workbench" import text "$tmp/gcbad.txt" -o "$tmp/gcbad.trace" >/dev/null || fail "import gcbad.txt"
