@@ -219,17 +219,23 @@ Res Ams::Collect() {
 }
 
 bool Ams::Mark(std::size_t budget) {
-  gc::ScanState ss(this, white_zones_);
+  // Deferred fixes: each target's header loads while others are marked, so
+  // it is in cache when the grey stack gives it back to be scanned. The
+  // last few, marked at the flush, may push more: go round again.
+  gc::ScanState ss(this, white_zones_, /*deferred=*/true);
   std::size_t work = 0;
-  while (!grey_.empty()) {
-    if (work >= budget) return false;
-    const Addr obj = grey_.back();
-    grey_.pop_back();
-    const std::size_t size = format_->Size(obj);
-    format_->Scan(ss, obj, obj + size);
-    stats_.scanned += size;
-    work += size;
-  }
+  do {
+    while (!grey_.empty()) {
+      if (work >= budget) return false;
+      const Addr obj = grey_.back();
+      grey_.pop_back();
+      const std::size_t size = format_->Size(obj);
+      format_->Scan(ss, obj, obj + size);
+      stats_.scanned += size;
+      work += size;
+    }
+    ss.Flush();
+  } while (!grey_.empty());
   return true;
 }
 
