@@ -128,7 +128,7 @@ absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
     // so that no step of its weak scan copies old_ to grow it.
     young_mark_ = young_.size();
     const std::size_t needed = old_.size() + young_mark_;
-    if (gc_->ScansRoots() && needed > old_.capacity()) {
+    if (needed > old_.capacity() && gc_->ScansRoots()) {
       old_.reserve(std::max(needed, 2 * old_.capacity()));
     }
   }
