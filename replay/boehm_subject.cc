@@ -13,16 +13,19 @@ namespace replay {
 namespace {
 
 // Boehm reports collections through one global callback.
-std::vector<std::pair<double, double>>* g_pauses = nullptr;
-double g_start = 0;
+std::vector<TimedPause>* g_pauses = nullptr;
+TimedPause g_pause;
 std::uint64_t g_collections = 0;
 
 void OnCollectionEvent(GC_EventType event) {
   if (event == GC_EVENT_START) {
-    g_start = MonotonicSeconds();
+    g_pause.faults = MinorFaults();
+    g_pause.start = MonotonicSeconds();
   } else if (event == GC_EVENT_END) {
     ++g_collections;
-    if (g_pauses != nullptr) g_pauses->emplace_back(g_start, MonotonicSeconds() - g_start);
+    g_pause.length = MonotonicSeconds() - g_pause.start;
+    g_pause.faults = MinorFaults() - g_pause.faults;
+    if (g_pauses != nullptr) g_pauses->push_back(g_pause);
   }
 }
 
@@ -32,6 +35,8 @@ class BoehmSubject final : public GcSubject {
     GC_INIT();
     GC_set_on_collection_event(&OnCollectionEvent);
     g_pauses = &pauses_;
+    collections_at_start_ = g_collections;
+    allocated_at_start_ = GC_get_total_bytes();
     register_ = static_cast<core::Addr*>(GC_MALLOC_UNCOLLECTABLE(sizeof(core::Addr)));
   }
   ~BoehmSubject() override {
@@ -53,7 +58,11 @@ class BoehmSubject final : public GcSubject {
   }
   absl::Status Collect(bool) override {
     ++collect_calls_;
+    // The engine times this pause itself: the callback's record of it
+    // would count it twice.
+    const std::size_t recorded = pauses_.size();
     GC_gcollect();
+    pauses_.resize(recorded);
     return absl::OkStatus();
   }
   bool Collecting() const override { return false; }
@@ -93,7 +102,11 @@ class BoehmSubject final : public GcSubject {
                                                   reinterpret_cast<void*>(obj));
     }
   }
-  void TakePauses(std::vector<std::pair<double, double>>* out) override {
+  void NoteTableSlotDropped(core::Addr* table_slot) override {
+    // The table is going: Boehm must not clear the slot after that.
+    (void)GC_unregister_disappearing_link(reinterpret_cast<void**>(table_slot));
+  }
+  void TakePauses(std::vector<TimedPause>* out) override {
     out->insert(out->end(), pauses_.begin(), pauses_.end());
     pauses_.clear();
   }
@@ -107,10 +120,12 @@ class BoehmSubject final : public GcSubject {
   }
   std::size_t PeakFootprint() const override { return peak_; }
   std::uint64_t HeapBytes() const override { return GC_get_heap_size() - GC_get_free_bytes(); }
+  // This replay's share of Boehm's process-wide figures (in one process,
+  // as under --in_process, replays share its heap).
   std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const override {
-    return {{"collections", g_collections},
+    return {{"collections", g_collections - collections_at_start_},
             {"heap bytes", HeapBytes()},
-            {"total allocated", GC_get_total_bytes()}};
+            {"total allocated", GC_get_total_bytes() - allocated_at_start_}};
   }
   std::vector<std::pair<std::string, std::uint64_t>> Counters() const override {
     return GcCounters();
@@ -120,10 +135,12 @@ class BoehmSubject final : public GcSubject {
   core::gc::Roots unused_roots_;  // Boehm finds roots by itself.
   core::Addr* register_;
   absl::flat_hash_map<core::Addr, std::vector<core::Addr*>> roots_;
-  std::vector<std::pair<double, double>> pauses_;
+  std::vector<TimedPause> pauses_;
   std::string failure_;
   mutable std::size_t peak_ = 0;
   std::uint64_t collect_calls_ = 0;
+  std::uint64_t collections_at_start_ = 0;
+  std::uint64_t allocated_at_start_ = 0;
 };
 
 }  // namespace

@@ -90,6 +90,7 @@ class Replayer {
       result_->p99_pause = m.p99_pause;
       result_->mmu_10ms = m.mmu_10ms;
       result_->mmu_50ms = m.mmu_50ms;
+      result_->counters.emplace_back("pause faults", m.pause_faults);
       // Live data is only known after a collection: its survivors. (The
       // live series and live-at-peak-footprint are the heap's occupancy.)
       result_->peak_live = m.peak_survivors;
@@ -99,6 +100,7 @@ class Replayer {
 
   // Frees every block still live, so the subject ends empty.
   void FreeAll() {
+    if (gc_ != nullptr) gc_->DropTableSlots();
     blocks_.DrainLive([this](std::uint64_t, const Block& block) {
       if (gc_ == nullptr) subject_->Free(block.p(), SubjectSize(block.size()), block.alignment());
     });

@@ -105,6 +105,15 @@ bool GcMutator::ScanTable(core::gc::ScanState& ss, void* closure, std::size_t* b
   return true;
 }
 
+void GcMutator::DropTableSlots() {
+  // Only a collector that keeps weak references its own way was given
+  // slots (NoteAllocated); the others scan the table as a root.
+  if (gc_->ScansRoots()) return;
+  table_->ForEachLive([&](std::uint64_t id, Block& block) {
+    if (table_->IsStable(id)) gc_->NoteTableSlotDropped(block.address());
+  });
+}
+
 Addr GcMutator::Use(std::uint64_t id, std::string* why) {
   Block* block = table_->FindLive(id);
   if (block == nullptr) {
@@ -128,18 +137,24 @@ absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
     // so that no step of its weak scan copies old_ to grow it.
     young_mark_ = young_.size();
     const std::size_t needed = old_.size() + young_mark_;
-    if (needed > old_.capacity() && gc_->ScansRoots()) {
-      old_.reserve(std::max(needed, 2 * old_.capacity()));
+    if (gc_->ScansRoots()) {
+      if (needed > old_.capacity()) old_.reserve(std::max(needed, 2 * old_.capacity()));
+      // And where they go is in memory now: page faults on the engine's
+      // list are not the collector's pause.
+      Prefault(old_.data() + old_.size(), young_mark_ * sizeof(old_[0]));
     }
   }
   collecting_index_ = index;
-  const double start = MonotonicSeconds();
+  // The fault count's system calls stay outside the timed pause.
+  TimedPause pause{.faults = MinorFaults()};
+  pause.start = MonotonicSeconds();
   bool collected = false;
   const std::uint64_t work_before = gc_->work_count();
   absl::Status status = collect(&collected);
-  const double end = MonotonicSeconds();
+  pause.length = MonotonicSeconds() - pause.start;
+  pause.faults = MinorFaults() - pause.faults;
   const bool worked = gc_->work_count() != work_before;
-  if (collected || worked) NotePause(index, start, end - start);
+  if (collected || worked) NotePause(index, pause);
   if (!status.ok()) return status;
   if (collected) return AfterCollection();
   // An incremental step may already have freed memory (AMS sweeps in
@@ -148,10 +163,11 @@ absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
   return absl::OkStatus();
 }
 
-void GcMutator::NotePause(std::uint64_t index, double start, double length) {
-  pauses_.emplace_back(start - clock_origin_, length);
-  metrics_.gc_seconds += length;
-  if (on_pause_) on_pause_(index, length);
+void GcMutator::NotePause(std::uint64_t index, const TimedPause& pause) {
+  pauses_.emplace_back(pause.start - clock_origin_, pause.length);
+  metrics_.gc_seconds += pause.length;
+  metrics_.pause_faults += pause.faults;
+  if (on_pause_) on_pause_(index, pause.length);
 }
 
 absl::Status GcMutator::AfterCollection() {
@@ -205,9 +221,9 @@ absl::Status GcMutator::Alloc(const Event& e, std::uint64_t index) {
   gc_->NoteRegister(obj);
   occupancy_ += bytes;
   // Collections the collector ran inside the allocation (Boehm).
-  std::vector<std::pair<double, double>> inside;
+  std::vector<TimedPause> inside;
   gc_->TakePauses(&inside);
-  for (const auto& [start, length] : inside) NotePause(index, start, length);
+  for (const TimedPause& pause : inside) NotePause(index, pause);
   if (!inside.empty()) {
     young_mark_ = young_.size();
     return AfterCollection();

@@ -34,6 +34,9 @@ struct GcMetrics {
   double mmu_10ms = 1;  // Minimum mutator utilisation over 10 ms windows.
   double mmu_50ms = 1;
   std::uint64_t peak_survivors = 0;  // Most bytes left after a collection.
+  // Page faults taken in pauses: first touches of fresh memory, which on a
+  // virtual machine can cost more than the collection's own work.
+  std::uint64_t pause_faults = 0;
 };
 
 class GcMutator {
@@ -52,6 +55,10 @@ class GcMutator {
   absl::Status RootAdd(const Event& e, std::uint64_t index);
   absl::Status RootRemove(const Event& e, std::uint64_t index);
   absl::Status Collect(std::uint64_t index);
+
+  // Called before the id table is emptied at the end of a replay: a
+  // collector that holds table slots (Boehm's disappearing links) lets go.
+  void DropTableSlots();
 
   // Bytes of objects allocated and not yet reclaimed.
   std::uint64_t occupancy() const { return occupancy_; }
@@ -79,9 +86,8 @@ class GcMutator {
   // collection finished, accounts for it and (verify) checks the heap.
   template <typename F>
   absl::Status Pause(std::uint64_t index, F collect);
-  // A pause of `length` seconds from `start` (CLOCK_MONOTONIC), in event
-  // `index`.
-  void NotePause(std::uint64_t index, double start, double length);
+  // A pause in event `index`.
+  void NotePause(std::uint64_t index, const TimedPause& pause);
   absl::Status AfterCollection();
   absl::Status Verify();
 

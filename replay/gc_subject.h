@@ -21,6 +21,14 @@
 
 namespace replay {
 
+// A pause a collector timed itself: start and length in seconds of
+// CLOCK_MONOTONIC (MonotonicSeconds), and the page faults taken in it.
+struct TimedPause {
+  double start = 0;
+  double length = 0;
+  std::uint64_t faults = 0;
+};
+
 class GcSubject : public Subject {
  public:
   // A GC trace frees nothing: the manual interface is refused.
@@ -65,14 +73,16 @@ class GcSubject : public Subject {
   // For collectors that keep roots and weak references their own way
   // (Boehm): the engine's roots changed, it allocated an object whose id-
   // table slot is `table_slot`, and pauses it could not time itself (taken
-  // inside allocation): appended to *out as (start, length), in seconds of
-  // CLOCK_MONOTONIC.
+  // inside allocation): appended to *out.
   virtual void NoteRoot(core::Addr obj, bool added) { (void)obj, (void)added; }
   virtual void NoteRegister(core::Addr obj) { (void)obj; }
   virtual void NoteAllocated(core::Addr obj, core::Addr* table_slot) {
     (void)obj, (void)table_slot;
   }
-  virtual void TakePauses(std::vector<std::pair<double, double>>* out) { (void)out; }
+  // The replay is over and the table slot of a still-live object is about
+  // to go: a collector that was given it must forget it.
+  virtual void NoteTableSlotDropped(core::Addr* table_slot) { (void)table_slot; }
+  virtual void TakePauses(std::vector<TimedPause>* out) { (void)out; }
 
   // Bytes of objects the collector holds now: after a collection, what
   // survived it.

@@ -7,11 +7,24 @@
 #define REPLAY_MMAP_ALLOCATOR_H_
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 
 namespace replay {
+
+// Has the kernel back the pages of [p, p + bytes) now, so that the first
+// writes there take no page faults: for memory that is about to be written
+// inside a timed pause. Best effort (kernels before 5.14 refuse).
+inline void Prefault(void* p, std::size_t bytes) {
+  if (bytes == 0) return;
+  const auto page = static_cast<std::uintptr_t>(getpagesize());
+  const auto begin = reinterpret_cast<std::uintptr_t>(p) & ~(page - 1);
+  const auto end = reinterpret_cast<std::uintptr_t>(p) + bytes;
+  (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+}
 
 template <typename T>
 class MmapAllocator {
