@@ -43,6 +43,39 @@ TEST(TableTest, JsonKeepsNumbersAsNumbers) {
             "]\n");
 }
 
+// A policy's counters: for tools, beside its other figures; for people,
+// a table of their own.
+Table WithCounters() {
+  Table table({"policy", "status"});
+  table.AddGroup("counters", {"copied", "marked"});
+  table.AddRow({"amc", "ok", "4096", ""});
+  table.AddRow({"ams", "ok", "", "12"});
+  return table;
+}
+
+TEST(TableTest, GroupIsLeftOutOfText) {
+  EXPECT_EQ(Render(WithCounters(), TableFormat::kText),
+            "policy  status\n"
+            "------  ------\n"
+            "amc     ok\n"
+            "ams     ok\n");
+}
+
+TEST(TableTest, GroupColumnsAreNamedByTheGroupInCsv) {
+  EXPECT_EQ(Render(WithCounters(), TableFormat::kCsv),
+            "policy,status,counters.copied,counters.marked\n"
+            "amc,ok,4096,\n"
+            "ams,ok,,12\n");
+}
+
+TEST(TableTest, GroupIsAnObjectOfItsNonEmptyCellsInJson) {
+  EXPECT_EQ(Render(WithCounters(), TableFormat::kJson),
+            "[\n"
+            " {\"policy\": \"amc\", \"status\": \"ok\", \"counters\": {\"copied\": 4096}},\n"
+            " {\"policy\": \"ams\", \"status\": \"ok\", \"counters\": {\"marked\": 12}}\n"
+            "]\n");
+}
+
 TEST(TableTest, UnknownFormatIsAnError) {
   EXPECT_TRUE(ParseTableFormat("csv").ok());
   auto bad = ParseTableFormat("xml");

@@ -128,6 +128,17 @@ out=$("$workbench" compare "$tmp/gcbench.trace" --policy 'amc(chain=16k;segment=
 [[ "$out" =~ counter\ +amc\(.*\ +ams\( && "$out" == *"copy MB/s"* && "$out" == *"marked"* &&
   "$out" =~ weak\ ns\ +[1-9] && "$out" == *"reclaim ns"* && "$out" == *"mark ns"* ]] ||
   fail "compare of collectors lacks the side-by-side counters: $out"
+[[ "$out" =~ pause\ faults\ +[0-9]+\ +[0-9]+ ]] || fail "compare lacks pause faults: $out"
+# Tools get the same counters in each policy's row.
+out=$("$workbench" compare "$tmp/gcbench.trace" --policy 'amc(chain=16k;segment=16k;large=4k)' \
+  --policy 'ams(collect_after=16k;segment=16k)' --format=json 2>&1) || fail "json exited $?: $out"
+[[ "$out" =~ \"policy\":\ \"amc.*\"counters\":\ \{\"collections\":\ [1-9].*\"copy\ MB/s\" &&
+  "$out" =~ \"policy\":\ \"ams.*\"counters\":\ \{.*\"marked\":\ [1-9] ]] ||
+  fail "compare --format=json lacks the counters: $out"
+out=$("$workbench" compare "$tmp/gcbench.trace" --policy 'amc(chain=16k;segment=16k;large=4k)' \
+  --format=csv 2>&1) || fail "csv exited $?: $out"
+[[ "$(head -1 <<<"$out")" == *",status,counters.collections,"*"counters.copy MB/s"* ]] ||
+  fail "compare --format=csv lacks the counter columns: $out"
 printf 'alloc 1 16 slots=2\nroot-add 1\nalloc 2 16 slots=2\nalloc 3 8\nstore 1 0 2\n' >"$tmp/gcbad.txt"
 "$workbench" import text "$tmp/gcbad.txt" -o "$tmp/gcbad.trace" >/dev/null || fail "import gcbad.txt"
 err=$("$workbench" validate "$tmp/gcbad.trace" 2>&1)

@@ -49,30 +49,40 @@ std::string Fragmentation(const replay::ReplayResult& r, double x) {
   return r.peak_footprint == 0 ? "-" : absl::StrFormat("%.3f", x);
 }
 
-// One row per counter (in the order the policies first report them), one
-// column per policy that reports any; blank where a policy lacks one.
-void WriteCounters(const std::vector<replay::PolicyRun>& runs, std::ostream& out) {
-  std::vector<std::string> columns = {"counter"};
-  std::vector<const replay::PolicyRun*> reporting;
+// The policies' counters, in the order the policies first report them.
+std::vector<std::string> CounterNames(const std::vector<replay::PolicyRun>& runs) {
   std::vector<std::string> names;
   for (const replay::PolicyRun& run : runs) {
-    if (run.result.counters.empty()) continue;
-    reporting.push_back(&run);
-    columns.push_back(runs.size() == 1 ? "value" : run.policy);
     for (const auto& [counter, value] : run.result.counters) {
       if (std::find(names.begin(), names.end(), counter) == names.end()) names.push_back(counter);
     }
   }
+  return names;
+}
+
+// A policy's value of a counter, blank if it has none.
+std::string CounterCell(const replay::PolicyRun& run, const std::string& name) {
+  const auto& counters = run.result.counters;
+  auto it = std::find_if(counters.begin(), counters.end(),
+                         [&](const auto& entry) { return entry.first == name; });
+  return it == counters.end() ? "" : absl::StrCat(it->second);
+}
+
+// For people: one row per counter, one column per policy that reports
+// any. (Tools get the counters in each policy's row of the main table.)
+void WriteCounters(const std::vector<replay::PolicyRun>& runs, std::ostream& out) {
+  std::vector<std::string> columns = {"counter"};
+  std::vector<const replay::PolicyRun*> reporting;
+  for (const replay::PolicyRun& run : runs) {
+    if (run.result.counters.empty()) continue;
+    reporting.push_back(&run);
+    columns.push_back(runs.size() == 1 ? "value" : run.policy);
+  }
   if (reporting.empty()) return;
   Table table(columns);
-  for (const std::string& counter : names) {
+  for (const std::string& counter : CounterNames(runs)) {
     std::vector<std::string> row = {counter};
-    for (const replay::PolicyRun* run : reporting) {
-      const auto& counters = run->result.counters;
-      auto it = std::find_if(counters.begin(), counters.end(),
-                             [&](const auto& entry) { return entry.first == counter; });
-      row.push_back(it == counters.end() ? "" : absl::StrCat(it->second));
-    }
+    for (const replay::PolicyRun* run : reporting) row.push_back(CounterCell(*run, counter));
     table.AddRow(row);
   }
   out << "\n";
@@ -133,6 +143,8 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
   columns.push_back("skipped");
   columns.push_back("status");
   Table table(columns);
+  const std::vector<std::string> counter_names = CounterNames(runs);
+  table.AddGroup("counters", counter_names);
   for (const replay::PolicyRun& run : runs) {
     const replay::ReplayResult& r = run.result;
     std::vector<std::string> row = {run.policy,
@@ -153,6 +165,7 @@ int Run(const CommandArgs& args, std::vector<std::string> policies, const char* 
     }
     row.push_back(absl::StrCat(r.skipped));
     row.push_back(run.status.ok() ? "ok" : "failed");
+    for (const std::string& name : counter_names) row.push_back(CounterCell(run, name));
     table.AddRow(row);
   }
   table.Write(out, *format);

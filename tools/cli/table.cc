@@ -59,6 +59,12 @@ absl::StatusOr<TableFormat> ParseTableFormat(const std::string& name) {
       absl::StrCat("unknown output format '", name, "': expected table, csv or json"));
 }
 
+void Table::AddGroup(const std::string& name, const std::vector<std::string>& columns) {
+  group_ = name;
+  group_from_ = columns_.size();
+  columns_.insert(columns_.end(), columns.begin(), columns.end());
+}
+
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(columns_.size());
   rows_.push_back(std::move(cells));
@@ -76,9 +82,9 @@ void Table::Write(std::ostream& os, TableFormat format) const {
 }
 
 void Table::WriteText(std::ostream& os) const {
-  std::vector<std::size_t> width(columns_.size());
-  std::vector<bool> numeric(columns_.size(), true);
-  for (std::size_t c = 0; c < columns_.size(); ++c) {
+  std::vector<std::size_t> width(group_from_);
+  std::vector<bool> numeric(group_from_, true);
+  for (std::size_t c = 0; c < group_from_; ++c) {
     width[c] = columns_[c].size();
     for (const auto& row : rows_) {
       width[c] = std::max(width[c], row[c].size());
@@ -87,7 +93,7 @@ void Table::WriteText(std::ostream& os) const {
   }
   auto line = [&](const std::vector<std::string>& cells) {
     std::string text;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
+    for (std::size_t c = 0; c < group_from_; ++c) {
       const std::string pad(width[c] - cells[c].size(), ' ');
       if (c > 0) text += "  ";
       text += numeric[c] ? pad + cells[c] : cells[c] + pad;
@@ -107,17 +113,29 @@ void Table::WriteCsv(std::ostream& os) const {
     for (std::size_t c = 0; c < cells.size(); ++c) os << (c ? "," : "") << CsvQuote(cells[c]);
     os << "\n";
   };
-  line(columns_);
+  std::vector<std::string> header = columns_;
+  for (std::size_t c = group_from_; c < header.size(); ++c) header[c] = group_ + "." + header[c];
+  line(header);
   for (const auto& row : rows_) line(row);
 }
 
 void Table::WriteJson(std::ostream& os) const {
   os << "[";
   for (std::size_t r = 0; r < rows_.size(); ++r) {
+    const auto value = [](const std::string& v) { return IsNumber(v) ? v : JsonString(v); };
     os << (r ? ",\n " : "\n ") << "{";
-    for (std::size_t c = 0; c < columns_.size(); ++c) {
-      const std::string& v = rows_[r][c];
-      os << (c ? ", " : "") << JsonString(columns_[c]) << ": " << (IsNumber(v) ? v : JsonString(v));
+    for (std::size_t c = 0; c < group_from_; ++c) {
+      os << (c ? ", " : "") << JsonString(columns_[c]) << ": " << value(rows_[r][c]);
+    }
+    if (group_from_ < columns_.size()) {
+      os << ", " << JsonString(group_) << ": {";
+      bool first = true;
+      for (std::size_t c = group_from_; c < columns_.size(); ++c) {
+        if (rows_[r][c].empty()) continue;
+        os << (first ? "" : ", ") << JsonString(columns_[c]) << ": " << value(rows_[r][c]);
+        first = false;
+      }
+      os << "}";
     }
     os << "}";
   }

@@ -1,5 +1,9 @@
 // A table of results, written as aligned text for terminals, CSV or JSON
 // for tools. Cells are strings; a column is right-aligned when it is numeric.
+// A table may end in a group of columns for tools only (a policy's
+// counters): a JSON object in each row, holding the group's non-empty
+// cells; CSV columns "group.column"; left out of text, which is for people
+// and shows such figures its own way.
 #ifndef TOOLS_CLI_TABLE_H_
 #define TOOLS_CLI_TABLE_H_
 
@@ -21,8 +25,13 @@ absl::StatusOr<TableFormat> ParseTableFormat(const std::string& name);
 
 class Table {
  public:
-  explicit Table(std::vector<std::string> columns) : columns_(std::move(columns)) {}
-  // Adds a row; it must have one cell per column.
+  explicit Table(std::vector<std::string> columns)
+      : columns_(std::move(columns)), group_from_(columns_.size()) {}
+  // Makes columns `columns` a group called `name` after the others. Before
+  // any row is added.
+  void AddGroup(const std::string& name, const std::vector<std::string>& columns);
+  // Adds a row; it must have one cell per column (the group's last; cells
+  // left out are empty).
   void AddRow(std::vector<std::string> cells);
   void Write(std::ostream& os, TableFormat format) const;
 
@@ -32,6 +41,8 @@ class Table {
   void WriteJson(std::ostream& os) const;
 
   std::vector<std::string> columns_;
+  std::string group_;
+  std::size_t group_from_ = 0;  // The group's first column; columns_.size() if none.
   std::vector<std::vector<std::string>> rows_;
 };
 
