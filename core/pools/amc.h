@@ -205,7 +205,7 @@ class Amc final : public Pool, private gc::Fixer {
   gc::Roots* roots_;
   AmcOptions options_;
   std::map<Addr, Seg> segs_;     // By base: ordered walks.
-  gc::SegmentIndex<Seg> index_;  // By any address: the fix path.  // By base address.
+  gc::SegmentIndex<Seg> index_;  // By any address: the fix path.
   std::vector<std::size_t> gen_bytes_;
   Seg* alloc_seg_ = nullptr;      // Current nursery segment.
   std::vector<Seg*> copy_seg_;    // Current to-space segment per generation.

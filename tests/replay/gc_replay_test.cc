@@ -160,9 +160,8 @@ TEST(GcReplayTest, ExplicitCollectionsCountOnce) {
   // Boehm replay in this process, it crashed clearing that replay's
   // disappearing links in an id table since unmapped.)
   const std::vector<Event> trace = {
-      Ev(EventKind::kAlloc, 1, 16, 0, 1), Ev(EventKind::kRootAdd, 1),
-      Ev(EventKind::kAlloc, 2, 16),       Ev(EventKind::kStore, 1, 0, 2),
-      Ev(EventKind::kCollect, 0),         Ev(EventKind::kAlloc, 3, 16),
+      Ev(EventKind::kAlloc, 1, 16, 0, 1), Ev(EventKind::kRootAdd, 1),  Ev(EventKind::kAlloc, 2, 16),
+      Ev(EventKind::kStore, 1, 0, 2),     Ev(EventKind::kCollect, 0),  Ev(EventKind::kAlloc, 3, 16),
       Ev(EventKind::kCollect, 0),         Ev(EventKind::kAlloc, 4, 16)};
   for (const char* policy : {"amc", "ams", "boehm"}) {
     SCOPED_TRACE(policy);
