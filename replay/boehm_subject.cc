@@ -16,15 +16,17 @@ namespace {
 std::vector<TimedPause>* g_pauses = nullptr;
 TimedPause g_pause;
 std::uint64_t g_collections = 0;
+std::uint64_t g_faults = 0;  // In collections.
+std::uint64_t g_faults_at_start = 0;
 
 void OnCollectionEvent(GC_EventType event) {
   if (event == GC_EVENT_START) {
-    g_pause.faults = MinorFaults();
+    g_faults_at_start = MinorFaults();
     g_pause.start = MonotonicSeconds();
   } else if (event == GC_EVENT_END) {
     ++g_collections;
     g_pause.length = MonotonicSeconds() - g_pause.start;
-    g_pause.faults = MinorFaults() - g_pause.faults;
+    g_faults += MinorFaults() - g_faults_at_start;
     if (g_pauses != nullptr) g_pauses->push_back(g_pause);
   }
 }
@@ -36,6 +38,7 @@ class BoehmSubject final : public GcSubject {
     GC_set_on_collection_event(&OnCollectionEvent);
     g_pauses = &pauses_;
     collections_at_start_ = g_collections;
+    faults_at_start_ = g_faults;
     allocated_at_start_ = GC_get_total_bytes();
     register_ = static_cast<core::Addr*>(GC_MALLOC_UNCOLLECTABLE(sizeof(core::Addr)));
   }
@@ -128,7 +131,9 @@ class BoehmSubject final : public GcSubject {
             {"total allocated", GC_get_total_bytes() - allocated_at_start_}};
   }
   std::vector<std::pair<std::string, std::uint64_t>> Counters() const override {
-    return GcCounters();
+    auto counters = GcCounters();
+    counters.emplace_back("pause faults", g_faults - faults_at_start_);
+    return counters;
   }
 
  private:
@@ -141,6 +146,7 @@ class BoehmSubject final : public GcSubject {
   std::uint64_t collect_calls_ = 0;
   std::uint64_t collections_at_start_ = 0;
   std::uint64_t allocated_at_start_ = 0;
+  std::uint64_t faults_at_start_ = 0;
 };
 
 }  // namespace

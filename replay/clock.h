@@ -19,8 +19,9 @@ inline double MonotonicSeconds() {
 }
 
 // Minor page faults the process has taken (first touches of memory). A
-// system call (about 0.4 us): read it around a pause, not inside one. The
-// whole process, so that a collector's own threads (Boehm's markers) count.
+// system call (about 0.4 us): read it around collection work, never per
+// allocation. The whole process, so that a collector's own threads
+// (Boehm's markers) count.
 inline std::uint64_t MinorFaults() {
   rusage usage;
   if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;

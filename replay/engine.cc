@@ -90,7 +90,6 @@ class Replayer {
       result_->p99_pause = m.p99_pause;
       result_->mmu_10ms = m.mmu_10ms;
       result_->mmu_50ms = m.mmu_50ms;
-      result_->counters.emplace_back("pause faults", m.pause_faults);
       // Live data is only known after a collection: its survivors. (The
       // live series and live-at-peak-footprint are the heap's occupancy.)
       result_->peak_live = m.peak_survivors;

@@ -145,14 +145,12 @@ absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
     }
   }
   collecting_index_ = index;
-  // The fault count's system calls stay outside the timed pause.
-  TimedPause pause{.faults = MinorFaults()};
+  TimedPause pause;
   pause.start = MonotonicSeconds();
   bool collected = false;
   const std::uint64_t work_before = gc_->work_count();
   absl::Status status = collect(&collected);
   pause.length = MonotonicSeconds() - pause.start;
-  pause.faults = MinorFaults() - pause.faults;
   const bool worked = gc_->work_count() != work_before;
   if (collected || worked) NotePause(index, pause);
   if (!status.ok()) return status;
@@ -166,7 +164,6 @@ absl::Status GcMutator::Pause(std::uint64_t index, F collect) {
 void GcMutator::NotePause(std::uint64_t index, const TimedPause& pause) {
   pauses_.emplace_back(pause.start - clock_origin_, pause.length);
   metrics_.gc_seconds += pause.length;
-  metrics_.pause_faults += pause.faults;
   if (on_pause_) on_pause_(index, pause.length);
 }
 

@@ -34,9 +34,6 @@ struct GcMetrics {
   double mmu_10ms = 1;  // Minimum mutator utilisation over 10 ms windows.
   double mmu_50ms = 1;
   std::uint64_t peak_survivors = 0;  // Most bytes left after a collection.
-  // Page faults taken in pauses: first touches of fresh memory, which on a
-  // virtual machine can cost more than the collection's own work.
-  std::uint64_t pause_faults = 0;
 };
 
 class GcMutator {

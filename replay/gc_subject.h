@@ -22,11 +22,10 @@
 namespace replay {
 
 // A pause a collector timed itself: start and length in seconds of
-// CLOCK_MONOTONIC (MonotonicSeconds), and the page faults taken in it.
+// CLOCK_MONOTONIC (MonotonicSeconds).
 struct TimedPause {
   double start = 0;
   double length = 0;
-  std::uint64_t faults = 0;
 };
 
 class GcSubject : public Subject {
@@ -87,7 +86,10 @@ class GcSubject : public Subject {
   // Bytes of objects the collector holds now: after a collection, what
   // survived it.
   virtual std::uint64_t HeapBytes() const = 0;
-  // Collection counters for the report, e.g. {"copied", bytes}.
+  // Collection counters for the report, e.g. {"copied", bytes}. The
+  // stop-the-world collectors' Counters() add "pause faults": the page
+  // faults taken in their collections, which on a virtual machine can cost
+  // more than the work (a first touch of a page costs about 2 us here).
   virtual std::vector<std::pair<std::string, std::uint64_t>> GcCounters() const = 0;
 
   // For the visualizer, while the replay is stopped between events. The
