@@ -120,6 +120,16 @@ absl::Status Replay(const std::string& policy, std::vector<Event> events, Replay
   return engine.Replay(source, result);
 }
 
+// Boehm is refused in sanitizer builds.
+bool Unavailable(const std::string& policy) {
+#if defined(__SANITIZE_ADDRESS__)
+  return policy == "boehm";
+#else
+  (void)policy;
+  return false;
+#endif
+}
+
 TEST(GcReplayTest, RandomTracesVerifyAfterEveryCollection) {
   const std::uint64_t seed = testing_util::TestSeed();
   const std::vector<Event> trace = RandomGcTrace(seed, 30000);
@@ -131,9 +141,7 @@ TEST(GcReplayTest, RandomTracesVerifyAfterEveryCollection) {
         "ams(collect_after=64k;segment=16k;max_class=1024)",
         "ams(collect_after=64k;segment=16k;max_class=1024;incremental=true;budget=64)", "boehm"}) {
     SCOPED_TRACE(policy);
-#if defined(__SANITIZE_ADDRESS__)
-    if (std::string(policy) == "boehm") continue;  // Refused in sanitizer builds.
-#endif
+    if (Unavailable(policy)) continue;
     ReplayResult r;
     absl::Status s = Replay(policy, trace, &r);
     ASSERT_TRUE(s.ok()) << s;
@@ -165,9 +173,7 @@ TEST(GcReplayTest, ExplicitCollectionsCountOnce) {
       Ev(EventKind::kCollect, 0),         Ev(EventKind::kAlloc, 4, 16)};
   for (const char* policy : {"amc", "ams", "boehm"}) {
     SCOPED_TRACE(policy);
-#if defined(__SANITIZE_ADDRESS__)
-    if (std::string(policy) == "boehm") continue;  // Refused in sanitizer builds.
-#endif
+    if (Unavailable(policy)) continue;
     ReplayResult r;
     absl::Status s = Replay(policy, trace, &r);
     ASSERT_TRUE(s.ok()) << s;
