@@ -20,9 +20,15 @@ class CollectorSubject : public GcSubject {
  public:
   core::gc::Roots& roots() override { return roots_; }
 
-  bool PollDue() const override { return Collecting() || NeedsCollection(); }
+  // While a collection is under way, once every kPollBytes allocated:
+  // a poll reads the clock three times, and polling at every allocation
+  // was 15% of GCBench's replay under incremental AMC.
+  bool PollDue() const override {
+    return Collecting() ? since_poll_ >= kPollBytes : NeedsCollection();
+  }
   absl::Status Poll(bool* collected) override {
     *collected = false;
+    since_poll_ = 0;
     core::Res res = core::Res::kOk;
     if (!incremental_) {
       if (!NeedsCollection()) return absl::OkStatus();
@@ -65,6 +71,7 @@ class CollectorSubject : public GcSubject {
     void* p;
     allocated_ += bytes;
     since_start_ += bytes;
+    since_poll_ += bytes;
     const core::Res res = pool()->Alloc(bytes, &p);
     if (res != core::Res::kOk) {
       failure_ = absl::StrCat("allocating an object of ", bytes, " bytes: ", core::ResMessage(res));
@@ -168,12 +175,14 @@ class CollectorSubject : public GcSubject {
   double share_ = 1;             // Most of the time the collector may take.
   std::size_t allocated_ = 0;    // Bytes allocated since the last step.
   std::size_t since_start_ = 0;  // Bytes allocated since the collection began.
+  std::size_t since_poll_ = 0;   // Bytes allocated since the last poll.
   double credit_ = 0;            // Collector time it may still take (seconds).
   double last_poll_ = 0;
   std::uint64_t work_count_ = 0;
   std::uint64_t collection_faults_ = 0;
   static constexpr double kShareWindow = 0.005;  // Seconds of collector time banked at most.
   static constexpr std::size_t kRunAheadBytes = std::size_t{64} << 20;
+  static constexpr std::size_t kPollBytes = 4096;
   std::string failure_;
 };
 
