@@ -2,6 +2,8 @@
 
 #include <gc/gc.h>
 
+#include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -31,6 +33,71 @@ void OnCollectionEvent(GC_EventType event) {
   }
 }
 
+// The engine's roots where Boehm scans them: a cell for each distinct
+// rooted address, in one uncollectable array. (A cell allocated with
+// Boehm for each ROOT_ADD and freed at its ROOT_REMOVE was a tenth of
+// GCBench's replay, all of it charged to Boehm.)
+class RootCells {
+ public:
+  RootCells() = default;
+  ~RootCells() {
+    if (cells_ != nullptr) GC_FREE(cells_);
+  }
+  RootCells(const RootCells&) = delete;
+  RootCells& operator=(const RootCells&) = delete;
+
+  // Roots `obj` once more; false if Boehm has no memory for a new cell.
+  bool Add(core::Addr obj) {
+    auto [it, inserted] = slots_.try_emplace(obj, Slot{0, 0});
+    if (inserted) {
+      if (free_.empty() && !Grow()) {
+        slots_.erase(it);
+        return false;
+      }
+      it->second.index = free_.back();
+      free_.pop_back();
+      cells_[it->second.index] = obj;
+    }
+    ++it->second.count;
+    return true;
+  }
+  // Unroots `obj` once (it was rooted).
+  void Remove(core::Addr obj) {
+    auto it = slots_.find(obj);
+    if (it == slots_.end() || --it->second.count > 0) return;
+    cells_[it->second.index] = 0;
+    free_.push_back(it->second.index);
+    slots_.erase(it);
+  }
+
+ private:
+  struct Slot {
+    std::uint32_t index;
+    std::uint32_t count;
+  };
+
+  bool Grow() {
+    const std::size_t capacity = std::max<std::size_t>(64, 2 * capacity_);
+    if (capacity > std::numeric_limits<std::uint32_t>::max()) return false;
+    auto* cells = static_cast<core::Addr*>(GC_MALLOC_UNCOLLECTABLE(capacity * sizeof(core::Addr)));
+    if (cells == nullptr) return false;
+    std::copy(cells_, cells_ + capacity_, cells);
+    std::fill(cells + capacity_, cells + capacity, core::Addr{0});
+    // Highest first, so the lowest cells are taken first.
+    for (std::size_t i = capacity; i > capacity_; --i)
+      free_.push_back(static_cast<std::uint32_t>(i - 1));
+    if (cells_ != nullptr) GC_FREE(cells_);
+    cells_ = cells;
+    capacity_ = capacity;
+    return true;
+  }
+
+  absl::flat_hash_map<core::Addr, Slot> slots_;
+  std::vector<std::uint32_t> free_;
+  core::Addr* cells_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+
 class BoehmSubject final : public GcSubject {
  public:
   explicit BoehmSubject(const PolicySpec& spec) : GcSubject(spec.text) {
@@ -45,9 +112,6 @@ class BoehmSubject final : public GcSubject {
   ~BoehmSubject() override {
     g_pauses = nullptr;
     GC_FREE(register_);
-    for (auto& [addr, cells] : roots_) {
-      for (core::Addr* cell : cells) GC_FREE(cell);
-    }
   }
 
   core::gc::Roots& roots() override { return unused_roots_; }
@@ -84,17 +148,13 @@ class BoehmSubject final : public GcSubject {
     return GC_base(reinterpret_cast<void*>(a)) == reinterpret_cast<void*>(a);
   }
 
-  void NoteRoot(core::Addr obj, bool added) override {
-    std::vector<core::Addr*>& cells = roots_[obj];
-    if (added) {
-      auto* cell = static_cast<core::Addr*>(GC_MALLOC_UNCOLLECTABLE(sizeof(core::Addr)));
-      *cell = obj;
-      cells.push_back(cell);
-    } else if (!cells.empty()) {
-      GC_FREE(cells.back());
-      cells.pop_back();
-      if (cells.empty()) roots_.erase(obj);
+  absl::Status NoteRoot(core::Addr obj, bool added) override {
+    if (!added) {
+      roots_.Remove(obj);
+    } else if (!roots_.Add(obj)) {
+      return absl::ResourceExhaustedError("Boehm has no memory for another root");
     }
+    return absl::OkStatus();
   }
   void NoteRegister(core::Addr obj) override { *register_ = obj; }
   void NoteAllocated(core::Addr obj, core::Addr* table_slot) override {
@@ -139,7 +199,7 @@ class BoehmSubject final : public GcSubject {
  private:
   core::gc::Roots unused_roots_;  // Boehm finds roots by itself.
   core::Addr* register_;
-  absl::flat_hash_map<core::Addr, std::vector<core::Addr*>> roots_;
+  RootCells roots_;
   std::vector<TimedPause> pauses_;
   std::string failure_;
   mutable std::size_t peak_ = 0;

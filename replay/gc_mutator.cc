@@ -255,7 +255,7 @@ absl::Status GcMutator::RootAdd(const Event& e, std::uint64_t) {
   Root& root = roots_[e.id];
   root.addr = obj;
   ++root.count;
-  gc_->NoteRoot(obj, true);
+  if (absl::Status s = gc_->NoteRoot(obj, true); !s.ok()) return s;
   return absl::OkStatus();
 }
 
@@ -264,7 +264,7 @@ absl::Status GcMutator::RootRemove(const Event& e, std::uint64_t) {
   if (it == roots_.end()) {
     return TraceError(absl::StrCat("ROOT_REMOVE of id ", e.id, ", which is not a root"));
   }
-  gc_->NoteRoot(it->second.addr, false);
+  if (absl::Status s = gc_->NoteRoot(it->second.addr, false); !s.ok()) return s;
   if (--it->second.count == 0) roots_.erase(it);
   return absl::OkStatus();
 }

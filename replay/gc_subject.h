@@ -70,10 +70,14 @@ class GcSubject : public Subject {
   virtual bool IsValidObject(core::Addr a) const = 0;
 
   // For collectors that keep roots and weak references their own way
-  // (Boehm): the engine's roots changed, it allocated an object whose id-
-  // table slot is `table_slot`, and pauses it could not time itself (taken
-  // inside allocation): appended to *out.
-  virtual void NoteRoot(core::Addr obj, bool added) { (void)obj, (void)added; }
+  // (Boehm): the engine's roots changed (an error if the collector has no
+  // memory to hold a new one), it allocated an object whose id-table slot
+  // is `table_slot`, and pauses it could not time itself (taken inside
+  // allocation): appended to *out.
+  virtual absl::Status NoteRoot(core::Addr obj, bool added) {
+    (void)obj, (void)added;
+    return absl::OkStatus();
+  }
   virtual void NoteRegister(core::Addr obj) { (void)obj; }
   virtual void NoteAllocated(core::Addr obj, core::Addr* table_slot) {
     (void)obj, (void)table_slot;
