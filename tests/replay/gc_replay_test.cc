@@ -161,6 +161,19 @@ std::uint64_t Counter(const ReplayResult& r, const std::string& name) {
   return 0;
 }
 
+// Replays `trace` (with --verify) through each stop-the-world collector
+// this build has, and hands each outcome to `check`.
+template <typename F>
+void ForEachStopTheWorldCollector(const std::vector<Event>& trace, F check) {
+  for (const char* policy : {"amc", "ams", "boehm"}) {
+    SCOPED_TRACE(policy);
+    if (Unavailable(policy)) continue;
+    ReplayResult r;
+    const absl::Status s = Replay(policy, trace, &r);
+    check(s, r);
+  }
+}
+
 TEST(GcReplayTest, ExplicitCollectionsCountOnce) {
   // Too little allocation for a collection of its own: the two COLLECTs
   // are all. (Boehm used to report each one twice: once timed by the
@@ -171,11 +184,7 @@ TEST(GcReplayTest, ExplicitCollectionsCountOnce) {
       Ev(EventKind::kAlloc, 1, 16, 0, 1), Ev(EventKind::kRootAdd, 1),  Ev(EventKind::kAlloc, 2, 16),
       Ev(EventKind::kStore, 1, 0, 2),     Ev(EventKind::kCollect, 0),  Ev(EventKind::kAlloc, 3, 16),
       Ev(EventKind::kCollect, 0),         Ev(EventKind::kAlloc, 4, 16)};
-  for (const char* policy : {"amc", "ams", "boehm"}) {
-    SCOPED_TRACE(policy);
-    if (Unavailable(policy)) continue;
-    ReplayResult r;
-    absl::Status s = Replay(policy, trace, &r);
+  ForEachStopTheWorldCollector(trace, [](const absl::Status& s, const ReplayResult& r) {
     ASSERT_TRUE(s.ok()) << s;
     EXPECT_EQ(r.collections, 2u);
     // The collector's own count, too: this replay's, even where an earlier
@@ -183,7 +192,7 @@ TEST(GcReplayTest, ExplicitCollectionsCountOnce) {
     EXPECT_EQ(Counter(r, "collections"), 2u);
     EXPECT_GT(r.gc_seconds, 0.0);
     (void)Counter(r, "pause faults");
-  }
+  });
 }
 
 TEST(GcReplayTest, RootsAreAMultiset) {
@@ -204,14 +213,10 @@ TEST(GcReplayTest, RootsAreAMultiset) {
   for (std::uint64_t id = 1; id <= 1000; id += 2) trace.push_back(Ev(EventKind::kRootRemove, id));
   trace.push_back(Ev(EventKind::kCollect, 0));
   for (std::uint64_t id = 2; id <= 1000; id += 2) trace.push_back(Ev(EventKind::kStore, id, 0, 0));
-  for (const char* policy : {"amc", "ams", "boehm"}) {
-    SCOPED_TRACE(policy);
-    if (Unavailable(policy)) continue;
-    ReplayResult r;
-    absl::Status s = Replay(policy, trace, &r);
+  ForEachStopTheWorldCollector(trace, [](const absl::Status& s, const ReplayResult& r) {
     EXPECT_TRUE(s.ok()) << s;
     EXPECT_EQ(r.collections, 3u);
-  }
+  });
 }
 
 TEST(GcReplayTest, PauseFaultsCountFreshToSpace) {
