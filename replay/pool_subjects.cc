@@ -6,6 +6,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/arena/arena.h"
+#include "core/pool/segregated_cache.h"
+#include "core/pool/size_classes.h"
 #include "core/pools/mfs.h"
 #include "core/pools/mvff.h"
 #include "core/pools/node_slice.h"
@@ -129,31 +131,89 @@ absl::StatusOr<core::MvffOptions> MvffOptionsFrom(const PolicySpec& spec) {
 const std::vector<std::string> kMvffKeys = {"first_fit", "slot_high", "arena_high", "extend_by",
                                             "mean_size", "align",     "spare"};
 
+// The cache in front of an MVFF subject's pool, from keys `sac` (class
+// sizes) and `sac_count` (blocks cached per class); none unless either is
+// given.
+absl::StatusOr<std::vector<core::SacClass>> SacClassesFrom(const PolicySpec& spec) {
+  if (spec.args.count("sac") == 0 && spec.args.count("sac_count") == 0) {
+    return std::vector<core::SacClass>{};
+  }
+  absl::StatusOr<std::vector<std::uint64_t>> sizes =
+      spec.GetSizeList("sac", {core::kDefaultSizeClasses.begin(), core::kDefaultSizeClasses.end()});
+  if (!sizes.ok()) return sizes.status();
+  absl::StatusOr<std::uint64_t> count = spec.GetSize("sac_count", 16);
+  if (!count.ok()) return count.status();
+  std::vector<core::SacClass> classes;
+  for (std::uint64_t size : *sizes) classes.push_back({size, *count});
+  const bool aligned = std::all_of(classes.begin(), classes.end(), [](const core::SacClass& c) {
+    return c.block_size % kNaturalAlignment == 0;
+  });
+  if (!aligned || core::SegregatedCache::Validate(classes) != core::Res::kOk) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "policy '", spec.text,
+        "': sac must list increasing multiples of 16 (at most 255 of them, up to 1m) and "
+        "sac_count must be below 2^32, e.g. sac=32,64,128;sac_count=16"));
+  }
+  return classes;
+}
+
 class MvffSubject final : public PoolSubjectBase {
  public:
   static absl::StatusOr<std::unique_ptr<Subject>> Make(const PolicySpec& spec) {
-    if (absl::Status s = spec.CheckKnownKeys(WithArenaKeys(kMvffKeys)); !s.ok()) return s;
+    std::vector<std::string> keys = kMvffKeys;
+    keys.insert(keys.end(), {"sac", "sac_count"});
+    if (absl::Status s = spec.CheckKnownKeys(WithArenaKeys(keys)); !s.ok()) return s;
     absl::StatusOr<core::MvffOptions> options = MvffOptionsFrom(spec);
     if (!options.ok()) return options.status();
+    absl::StatusOr<std::vector<core::SacClass>> classes = SacClassesFrom(spec);
+    if (!classes.ok()) return classes.status();
     std::unique_ptr<MvffSubject> subject(new MvffSubject(spec));
     if (absl::Status s = subject->MakeArena(spec); !s.ok()) return s;
     subject->pool_ = std::make_unique<core::Mvff>(subject->arena(), *options);
+    if (!classes->empty()) {
+      subject->cache_ = std::make_unique<core::SegregatedCache>(subject->pool_.get(), *classes);
+    }
     return subject;
   }
-  ~MvffSubject() override { pool_.reset(); }
+  ~MvffSubject() override {
+    cache_.reset();
+    pool_.reset();
+  }
+
+  std::vector<std::pair<std::string, std::uint64_t>> Counters() const override {
+    std::vector<std::pair<std::string, std::uint64_t>> counters = PoolSubjectBase::Counters();
+    if (cache_ != nullptr) {
+      const core::SacStats& stats = cache_->stats();
+      counters.insert(counters.end(), {{"sac fills", stats.fills},
+                                       {"sac blocks filled", stats.blocks_filled},
+                                       {"sac empties", stats.empties},
+                                       {"sac blocks emptied", stats.blocks_emptied},
+                                       {"sac large", stats.large},
+                                       {"sac cached bytes", cache_->CachedBytes()}});
+    }
+    return counters;
+  }
 
  protected:
   void* RawAllocate(std::size_t size) override {
     void* p;
-    core::Res res = pool_->Alloc(size, &p);
+    core::Res res = cache_ != nullptr ? cache_->Alloc(size, &p) : pool_->Alloc(size, &p);
     return res == core::Res::kOk ? p : Fail(res, size);
   }
-  void RawFree(void* p, std::size_t size) override { (void)pool_->Free(p, size); }
-  absl::Status CheckPools() const override { return CheckPool(name(), *pool_); }
+  void RawFree(void* p, std::size_t size) override {
+    (void)(cache_ != nullptr ? cache_->Free(p, size) : pool_->Free(p, size));
+  }
+  absl::Status CheckPools() const override {
+    if (cache_ == nullptr) return CheckPool(name(), *pool_);
+    core::CheckResult check = cache_->Check();
+    if (check.ok) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat(name(), ": segregated cache: ", check.what));
+  }
 
  private:
   explicit MvffSubject(const PolicySpec& spec) : PoolSubjectBase(spec) {}
   std::unique_ptr<core::Mvff> pool_;
+  std::unique_ptr<core::SegregatedCache> cache_;  // Optional, in front of pool_.
 };
 
 // Segregated storage: a fixed-size pool per size class, MVFF above them.
@@ -167,7 +227,7 @@ class ClassesSubject final : public PoolSubjectBase {
       return s;
     }
     absl::StatusOr<std::vector<std::uint64_t>> classes = spec.GetSizeList(
-        "classes", {16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048});
+        "classes", {core::kDefaultSizeClasses.begin(), core::kDefaultSizeClasses.end()});
     if (!classes.ok()) return classes.status();
     absl::StatusOr<std::uint64_t> extend_by = spec.GetSize("extend_by", 64 << 10);
     if (!extend_by.ok()) return extend_by.status();

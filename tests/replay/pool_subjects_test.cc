@@ -64,7 +64,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values("mvff", "mvff(first_fit=false,slot_high=true,spare=0)",
                       "mvff(arena=client,client_size=64m)", "mfs-classes",
                       "mfs-classes(classes=24,40,100;large=mvff(extend_by=16k))",
-                      "node-slice-classes", "mvff(mlworks=true)", "mvff(arena_precommit=4m)"));
+                      "node-slice-classes", "mvff(mlworks=true)", "mvff(arena_precommit=4m)",
+                      "mvff(sac_count=8)", "mvff(sac=48,400,4k;sac_count=3;spare=0)"));
 
 TEST(PoolSubjectErrorsTest, BadSpecsAreRefusedWithAReason) {
   struct Case {
@@ -78,7 +79,10 @@ TEST(PoolSubjectErrorsTest, BadSpecsAreRefusedWithAReason) {
         Case{"mfs-classes(large=mfs-classes)", "expected mvff(...)"},
         Case{"mfs-classes(classes=0,99999999)", "classes must be"},
         Case{"mvff(arena_precommit=lots)", "expected a size in bytes"},
-        Case{"mvff(arena_precommit=8m,commit_limit=1m)", "commit limit"}}) {
+        Case{"mvff(arena_precommit=8m,commit_limit=1m)", "commit limit"},
+        Case{"mvff(sac=24)", "sac must list increasing multiples of 16"},
+        Case{"mvff(sac=64,32)", "sac must list increasing multiples of 16"},
+        Case{"mvff(sac=16,sac_count=lots)", "sac_count=lots"}}) {
     auto spec = PolicySpec::Parse(c.spec);
     ASSERT_TRUE(spec.ok()) << c.spec;
     auto subject = MakePoolSubject(*spec);
@@ -100,6 +104,28 @@ TEST(PoolSubjectErrorsTest, CommitLimitGivesNullAndAReason) {
   for (void* b : blocks) subject->Free(b, 10000, 16);
   EXPECT_NE(subject->Allocate(10000, 16), nullptr);
   EXPECT_TRUE(subject->Check().ok());
+}
+
+// The cache's counters are reported beside the arena's.
+TEST(PoolSubjectCountersTest, SegregatedCacheReportsFillsAndEmpties) {
+  auto subject = Make("mvff(sac=32,64;sac_count=4)");
+  ASSERT_NE(subject, nullptr);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 10; ++i) blocks.push_back(subject->Allocate(20, 16));
+  for (void* b : blocks) subject->Free(b, 20, 16);
+  void* large = subject->Allocate(1000, 16);
+  ASSERT_NE(large, nullptr);
+  subject->Free(large, 1000, 16);
+  std::map<std::string, std::uint64_t> counters;
+  for (const auto& [name, value] : subject->Counters()) counters[name] = value;
+  // Every third allocation finds the class empty (a fill takes 1 + 2); every
+  // second free after the third finds it full (4) and drains it to 2.
+  EXPECT_EQ(counters["sac fills"], 4u);
+  EXPECT_EQ(counters["sac empties"], 4u);
+  EXPECT_EQ(counters["sac large"], 1u);
+  EXPECT_EQ(counters["sac cached bytes"], 4 * 32u);
+  EXPECT_TRUE(subject->Check().ok()) << subject->Check();
+  EXPECT_EQ(Make("mvff")->Counters().size() + 6, subject->Counters().size());
 }
 
 }  // namespace

@@ -17,16 +17,24 @@ struct LiveBlock {
   std::uint64_t tag;
 };
 
-void ExpectChecksPass(const core::Pool& pool, std::size_t step) {
-  core::CheckResult pool_check = pool.Check();
-  ASSERT_TRUE(pool_check.ok) << "step " << step << ": " << pool_check.what;
-  core::CheckResult arena_check = pool.arena()->Check();
+void ExpectChecksPass(const StressTarget& target, std::size_t step) {
+  core::CheckResult check = target.check();
+  ASSERT_TRUE(check.ok) << "step " << step << ": " << check.what;
+  core::CheckResult arena_check = target.arena->Check();
   ASSERT_TRUE(arena_check.ok) << "step " << step << ": " << arena_check.what;
 }
 
 }  // namespace
 
 void RunPoolStress(core::Pool& pool, std::uint64_t seed, const PoolStressOptions& options) {
+  RunAllocatorStress({[&pool](std::size_t size, void** p) { return pool.Alloc(size, p); },
+                      [&pool](void* p, std::size_t size) { return pool.Free(p, size); },
+                      [&pool] { return pool.Check(); }, pool.arena()},
+                     seed, options);
+}
+
+void RunAllocatorStress(const StressTarget& target, std::uint64_t seed,
+                        const PoolStressOptions& options) {
   std::mt19937_64 random(seed);
   const double log_min = std::log(static_cast<double>(options.min_size));
   const double log_max = std::log(static_cast<double>(options.max_size));
@@ -48,7 +56,7 @@ void RunPoolStress(core::Pool& pool, std::uint64_t seed, const PoolStressOptions
     ASSERT_EQ(mismatch, it->second.size)
         << "step " << step << ": block " << it->second.tag << " at 0x" << std::hex << addr
         << " was overwritten at offset " << std::dec << mismatch;
-    ASSERT_EQ(pool.Free(core::ToPointer(addr), it->second.size), core::Res::kOk);
+    ASSERT_EQ(target.free(core::ToPointer(addr), it->second.size), core::Res::kOk);
     live.erase(it);
   };
 
@@ -59,7 +67,7 @@ void RunPoolStress(core::Pool& pool, std::uint64_t seed, const PoolStressOptions
     } else {
       const auto size = static_cast<std::size_t>(std::exp(log_size(random)));
       void* p = nullptr;
-      ASSERT_EQ(pool.Alloc(size, &p), core::Res::kOk) << "step " << step << " size " << size;
+      ASSERT_EQ(target.alloc(size, &p), core::Res::kOk) << "step " << step << " size " << size;
       const core::Addr addr = core::ToAddr(p);
       ASSERT_TRUE(core::IsAligned(addr, options.alignment)) << "step " << step;
       // The new block must not overlap any live block.
@@ -74,11 +82,11 @@ void RunPoolStress(core::Pool& pool, std::uint64_t seed, const PoolStressOptions
       order.push_back(addr);
     }
     if (step % options.check_every == 0) {
-      ASSERT_NO_FATAL_FAILURE(ExpectChecksPass(pool, step));
+      ASSERT_NO_FATAL_FAILURE(ExpectChecksPass(target, step));
     }
   }
   while (!live.empty()) ASSERT_NO_FATAL_FAILURE(free_one(options.steps));
-  ASSERT_NO_FATAL_FAILURE(ExpectChecksPass(pool, options.steps));
+  ASSERT_NO_FATAL_FAILURE(ExpectChecksPass(target, options.steps));
 }
 
 }  // namespace testing_util

@@ -1,4 +1,5 @@
-// A seeded random stress test for any pool, after MPS's mpmss: random sizes
+// A seeded random stress test for any pool (or anything allocating from
+// one, such as a segregated cache), after MPS's mpmss: random sizes
 // and lifetimes, a pattern written into every block and verified when it is
 // freed (catching overlapping blocks), a reference model of live blocks
 // that also rejects overlaps at allocation, and Check() every few steps.
@@ -8,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/base/function_ref.h"
 #include "core/pool/pool.h"
 
 namespace testing_util {
@@ -21,7 +23,19 @@ struct PoolStressOptions {
   std::size_t alignment = 1;      // Every block address must be aligned so.
 };
 
+// What the test drives: an allocator's alloc and free, its Check(), and
+// the arena under it (checked too).
+struct StressTarget {
+  core::FunctionRef<core::Res(std::size_t, void**)> alloc;
+  core::FunctionRef<core::Res(void*, std::size_t)> free;
+  core::FunctionRef<core::CheckResult()> check;
+  const core::Arena* arena;
+};
+
 // Runs the stress test with gtest assertions; frees everything at the end.
+void RunAllocatorStress(const StressTarget& target, std::uint64_t seed,
+                        const PoolStressOptions& options);
+// The same on a pool.
 void RunPoolStress(core::Pool& pool, std::uint64_t seed, const PoolStressOptions& options);
 
 }  // namespace testing_util
