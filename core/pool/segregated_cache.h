@@ -2,8 +2,8 @@
 // blocks, one per size class, in front of any pool. A free pushes the block
 // on its class's list and an allocation of that class pops it, so a program
 // that frees and reallocates blocks of similar sizes costs a push and a pop
-// per pair instead of a trip through the pool's free structure (for MVFF:
-// a coalescing tree search whose branches the processor cannot predict).
+// per pair instead of a trip through the pool's free structure (for MVFF,
+// two descents of a coalescing tree, with branches that depend on the data).
 //
 // The price is the pool's policy: cached blocks stay allocated as far as
 // the pool knows, are not coalesced, and are handed out again whatever

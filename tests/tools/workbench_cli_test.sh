@@ -16,6 +16,12 @@ grep -q '"pool": "mvff"' <<<"$json" || fail "json lacks the mvff row: $json"
 csv=$("$workbench" pools --pools=mfs --ops=5000 --format=csv) || fail "csv exited $?"
 [[ $(head -1 <<<"$csv") == pool,ops,* ]] || fail "csv header: $csv"
 
+# MVFF behind the segregated cache: a row, and its Describe with --describe.
+out=$("$workbench" pools --pools=mvff-sac --ops=20000 --live=200 --describe) ||
+  fail "mvff-sac exited $?"
+grep -q "^mvff-sac " <<<"$out" || fail "no row for mvff-sac in: $out"
+grep -q "^SegregatedCache on MVFF pool" <<<"$out" || fail "no cache description in: $out"
+
 # The same seed on a client arena gives the same figures, bar the timing.
 a=$("$workbench" pools --pools=mvff --ops=20000 --client_arena=8388608 --format=csv | cut -d, -f1,2,4-)
 b=$("$workbench" pools --pools=mvff --ops=20000 --client_arena=8388608 --format=csv | cut -d, -f1,2,4-)

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "core/arena/arena.h"
 #include "core/pools/mfs.h"
+#include "core/pool/segregated_cache.h"
 #include "core/pools/mvff.h"
 #include "core/pools/node_slice.h"
 #include "replay/footprint_observer.h"
@@ -21,7 +22,8 @@
 #include "tools/cli/workload_flags.h"
 
 ABSL_FLAG(std::string, pools, "mfs,mvff,node-slice",
-          "Comma-separated pool classes to run: mfs, mvff, node-slice.");
+          "Comma-separated pool classes to run: mfs, mvff, mvff-sac (MVFF behind a segregated "
+          "allocation cache of the default classes), node-slice.");
 ABSL_FLAG(std::uint64_t, ops, 1000000, "Allocation and free operations per pool.");
 ABSL_FLAG(std::uint64_t, unit_size, 64, "Block size for fixed-size pools (MFS, NodeSlice).");
 ABSL_FLAG(std::uint64_t, commit_limit, 0, "Arena commit limit in bytes (0: none).");
@@ -54,10 +56,20 @@ struct RunResult {
   std::string error;  // Empty if every operation succeeded.
 };
 
-// The pool under test behind one alloc/free pair, whatever its class.
+// The pool under test, whatever its class, and the cache in front of it
+// if there is one.
 struct Subject {
   core::Pool* pool;
   bool fixed_size;
+  core::SegregatedCache* cache = nullptr;
+
+  core::Res Alloc(std::size_t size, void** p) const {
+    return cache != nullptr ? cache->Alloc(size, p) : pool->Alloc(size, p);
+  }
+  core::Res Free(void* p, std::size_t size) const {
+    return cache != nullptr ? cache->Free(p, size) : pool->Free(p, size);
+  }
+  core::CheckResult Check() const { return cache != nullptr ? cache->Check() : pool->Check(); }
 };
 
 struct Workload {
@@ -84,7 +96,7 @@ RunResult Run(const std::string& name, const Subject& subject, const Workload& w
   for (std::uint64_t op = 0; op < w.ops; ++op) {
     if (live.size() >= w.live || (!live.empty() && random() % 2 == 0)) {
       const std::size_t i = random() % live.size();
-      core::Res res = subject.pool->Free(live[i].p, live[i].size);
+      core::Res res = subject.Free(live[i].p, live[i].size);
       if (res != core::Res::kOk) {
         result.error = absl::StrCat("free at operation ", op, ": ", core::ResMessage(res));
         break;
@@ -97,7 +109,7 @@ RunResult Run(const std::string& name, const Subject& subject, const Workload& w
                                    ? w.unit_size
                                    : std::min<std::size_t>(std::exp(log_size(random)), w.max_size);
       void* p;
-      core::Res res = subject.pool->Alloc(size, &p);
+      core::Res res = subject.Alloc(size, &p);
       if (res != core::Res::kOk) {
         result.error = absl::StrCat("allocation of ", size, " bytes at operation ", op, ": ",
                                     core::ResMessage(res));
@@ -112,7 +124,8 @@ RunResult Run(const std::string& name, const Subject& subject, const Workload& w
   result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   result.final_total = subject.pool->TotalSize();
   result.final_free = subject.pool->FreeSize();
-  for (const Block& b : live) (void)subject.pool->Free(b.p, b.size);
+  for (const Block& b : live) (void)subject.Free(b.p, b.size);
+  if (subject.cache != nullptr) subject.cache->Flush();
   result.peak_footprint = footprint.peak();
   result.arena = arena.stats();
   arena.set_observer(nullptr);
@@ -175,14 +188,20 @@ int RunPoolsCommand(const CommandArgs& args, std::ostream& out, std::ostream& er
     {
       std::unique_ptr<core::Pool> owned;
       std::unique_ptr<core::NodeSliceTree> tree;
+      std::unique_ptr<core::SegregatedCache> cache;
       Subject subject{nullptr, true};
       if (name == "mfs") {
         owned =
             std::make_unique<core::Mfs>(arena.get(), core::MfsOptions{.unit_size = w.unit_size});
         subject.pool = owned.get();
-      } else if (name == "mvff") {
+      } else if (name == "mvff" || name == "mvff-sac") {
         owned = std::make_unique<core::Mvff>(arena.get(), core::MvffOptions{});
         subject = {owned.get(), false};
+        if (name == "mvff-sac") {
+          cache = std::make_unique<core::SegregatedCache>(
+              owned.get(), core::SegregatedCache::DefaultClasses());
+          subject.cache = cache.get();
+        }
       } else if (name == "node-slice") {
         tree = std::make_unique<core::NodeSliceTree>(arena.get());
         core::NodeSliceHandle handle;
@@ -196,15 +215,16 @@ int RunPoolsCommand(const CommandArgs& args, std::ostream& out, std::ostream& er
         subject.pool = tree->Get(handle);
       } else {
         err << "workbench pools: unknown pool class '" << name
-            << "': expected mfs, mvff or node-slice\n";
+            << "': expected mfs, mvff, mvff-sac or node-slice\n";
         return 2;
       }
       result = Run(name, subject, w, *arena);
       if (absl::GetFlag(FLAGS_describe)) {
+        if (cache != nullptr) cache->Describe(described);
         subject.pool->Describe(described);
         arena->Describe(described);
       }
-      const core::CheckResult check = subject.pool->Check();
+      const core::CheckResult check = subject.Check();
       if (!check.ok) {
         result.error = absl::StrCat(result.error.empty() ? "" : "; ", "check failed: ", check.what);
       }
