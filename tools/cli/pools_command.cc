@@ -13,8 +13,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "core/arena/arena.h"
-#include "core/pools/mfs.h"
 #include "core/pool/segregated_cache.h"
+#include "core/pools/mfs.h"
 #include "core/pools/mvff.h"
 #include "core/pools/node_slice.h"
 #include "replay/footprint_observer.h"
@@ -198,8 +198,8 @@ int RunPoolsCommand(const CommandArgs& args, std::ostream& out, std::ostream& er
         owned = std::make_unique<core::Mvff>(arena.get(), core::MvffOptions{});
         subject = {owned.get(), false};
         if (name == "mvff-sac") {
-          cache = std::make_unique<core::SegregatedCache>(
-              owned.get(), core::SegregatedCache::DefaultClasses());
+          cache = std::make_unique<core::SegregatedCache>(owned.get(),
+                                                          core::SegregatedCache::DefaultClasses());
           subject.cache = cache.get();
         }
       } else if (name == "node-slice") {

@@ -14,7 +14,8 @@
 // Collected by main (it repeats, and specs hold commas); defined here for --help.
 ABSL_FLAG(std::string, policy, "",
           "A pool policy: mvff(first_fit=,slot_high=,arena_high=,extend_by=,mean_size=,align=,"
-          "spare=), mfs-classes(classes=16,32,...;large=mvff(...);extend_by=), "
+          "spare=;sac=16,32,...;sac_count=, either of the last two putting a segregated "
+          "allocation cache in front), mfs-classes(classes=16,32,...;large=mvff(...);extend_by=), "
           "node-slice-classes(...), each also taking arena=vm|client, client_size=, "
           "commit_limit=, grain=, chunk=, mlworks=, arena_spare=, arena_precommit=; a system "
           "allocator: glibc, "
