@@ -153,34 +153,7 @@ TEST_F(MvffTest, SpareFreeMemoryGoesBackToTheArena) {
 
 TEST_F(MvffTest, CommitLimitFailsCleanlyAndRecovers) {
   Mvff pool(arena_.get(), MvffOptions{.extend_by = 16 << 10});
-  const std::size_t limit = arena_->stats().committed + (256 << 10);
-  ASSERT_EQ(arena_->SetCommitLimit(limit), Res::kOk);
-  std::mt19937_64 random(testing_util::TestSeed());
-  std::vector<std::pair<void*, std::size_t>> live;
-  Res res = Res::kOk;
-  while (res == Res::kOk) {
-    const std::size_t size = 16 + random() % 3000;
-    void* p;
-    res = pool.Alloc(size, &p);
-    if (res == Res::kOk) {
-      testing_util::FillPattern(p, size, live.size());
-      live.emplace_back(p, size);
-    }
-  }
-  EXPECT_EQ(res, Res::kCommitLimit);
-  EXPECT_LE(arena_->stats().committed, limit);
-  ExpectChecks(pool);
-  // Free every other block: nothing is lost, and allocation works again.
-  for (std::size_t i = 0; i < live.size(); i += 2) {
-    ASSERT_TRUE(testing_util::CheckPattern(live[i].first, live[i].second, i));
-    ASSERT_EQ(pool.Free(live[i].first, live[i].second), Res::kOk);
-  }
-  ExpectChecks(pool);
-  void* p;
-  EXPECT_EQ(pool.Alloc(100, &p), Res::kOk);
-  for (std::size_t i = 1; i < live.size(); i += 2) {
-    ASSERT_TRUE(testing_util::CheckPattern(live[i].first, live[i].second, i));
-  }
+  ASSERT_NO_FATAL_FAILURE(testing_util::RunCommitLimitRecovery(pool, testing_util::TestSeed(), {}));
 }
 
 TEST_F(MvffTest, FallsBackToTheFreeListWhenNodesRunOut) {

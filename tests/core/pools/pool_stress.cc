@@ -24,13 +24,25 @@ void ExpectChecksPass(const StressTarget& target, std::size_t step) {
   ASSERT_TRUE(arena_check.ok) << "step " << step << ": " << arena_check.what;
 }
 
+// Runs `body` on a target that allocates from `pool`.
+void WithPoolTarget(core::Pool& pool, core::FunctionRef<void(const StressTarget&)> body) {
+  body({[&pool](std::size_t size, void** p) { return pool.Alloc(size, p); },
+        [&pool](void* p, std::size_t size) { return pool.Free(p, size); },
+        [&pool] { return pool.Check(); }, pool.arena()});
+}
+
 }  // namespace
 
 void RunPoolStress(core::Pool& pool, std::uint64_t seed, const PoolStressOptions& options) {
-  RunAllocatorStress({[&pool](std::size_t size, void** p) { return pool.Alloc(size, p); },
-                      [&pool](void* p, std::size_t size) { return pool.Free(p, size); },
-                      [&pool] { return pool.Check(); }, pool.arena()},
-                     seed, options);
+  WithPoolTarget(pool,
+                 [&](const StressTarget& target) { RunAllocatorStress(target, seed, options); });
+}
+
+void RunCommitLimitRecovery(core::Pool& pool, std::uint64_t seed,
+                            const ExhaustionOptions& options) {
+  WithPoolTarget(pool, [&](const StressTarget& target) {
+    RunCommitLimitRecovery(target, pool.arena(), seed, options, [] {});
+  });
 }
 
 void RunAllocatorStress(const StressTarget& target, std::uint64_t seed,
@@ -87,6 +99,40 @@ void RunAllocatorStress(const StressTarget& target, std::uint64_t seed,
   }
   while (!live.empty()) ASSERT_NO_FATAL_FAILURE(free_one(options.steps));
   ASSERT_NO_FATAL_FAILURE(ExpectChecksPass(target, options.steps));
+}
+
+void RunCommitLimitRecovery(const StressTarget& target, core::Arena* arena, std::uint64_t seed,
+                            const ExhaustionOptions& options, core::FunctionRef<void()> release) {
+  const std::size_t limit = arena->stats().committed + options.room;
+  ASSERT_EQ(arena->SetCommitLimit(limit), core::Res::kOk);
+  std::mt19937_64 random(seed);
+  std::uniform_int_distribution<std::size_t> sizes(options.min_size, options.max_size);
+  std::vector<std::pair<void*, std::size_t>> live;
+  core::Res res = core::Res::kOk;
+  while (res == core::Res::kOk) {
+    const std::size_t size = sizes(random);
+    void* p;
+    res = target.alloc(size, &p);
+    if (res == core::Res::kOk) {
+      FillPattern(p, size, live.size());
+      live.emplace_back(p, size);
+    }
+  }
+  EXPECT_EQ(res, core::Res::kCommitLimit);
+  EXPECT_LE(arena->stats().committed, limit);
+  ASSERT_NO_FATAL_FAILURE(ExpectChecksPass(target, live.size()));
+  // Free every other block: nothing is lost, and allocation works again.
+  for (std::size_t i = 0; i < live.size(); i += 2) {
+    ASSERT_TRUE(CheckPattern(live[i].first, live[i].second, i));
+    ASSERT_EQ(target.free(live[i].first, live[i].second), core::Res::kOk);
+  }
+  release();
+  ASSERT_NO_FATAL_FAILURE(ExpectChecksPass(target, live.size()));
+  void* p;
+  EXPECT_EQ(target.alloc(options.retry_size, &p), core::Res::kOk);
+  for (std::size_t i = 1; i < live.size(); i += 2) {
+    ASSERT_TRUE(CheckPattern(live[i].first, live[i].second, i));
+  }
 }
 
 }  // namespace testing_util

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/arena/arena.h"
 #include "core/base/function_ref.h"
 #include "core/pool/pool.h"
 
@@ -37,6 +38,23 @@ void RunAllocatorStress(const StressTarget& target, std::uint64_t seed,
                         const PoolStressOptions& options);
 // The same on a pool.
 void RunPoolStress(core::Pool& pool, std::uint64_t seed, const PoolStressOptions& options);
+
+struct ExhaustionOptions {
+  std::size_t room = 256 << 10;  // The commit limit, above what is committed.
+  std::size_t min_size = 16;     // Sizes are uniform in [min, max].
+  std::size_t max_size = 3000;
+  std::size_t retry_size = 100;  // Must fit once half the blocks are freed.
+};
+
+// Allocates patterned blocks until `arena`'s commit limit (set `room`
+// above its committed bytes) stops the target: the failure must be
+// kCommitLimit, with the limit kept and checks passing. Then frees every
+// other block, calls `release` (a cache's flush; nothing for a pool), and
+// expects `retry_size` bytes to be had, every remaining block intact.
+void RunCommitLimitRecovery(const StressTarget& target, core::Arena* arena, std::uint64_t seed,
+                            const ExhaustionOptions& options, core::FunctionRef<void()> release);
+// The same on a pool.
+void RunCommitLimitRecovery(core::Pool& pool, std::uint64_t seed, const ExhaustionOptions& options);
 
 }  // namespace testing_util
 
