@@ -194,6 +194,10 @@ class MvffSubject final : public PoolSubjectBase {
     return counters;
   }
 
+  void WalkCachedBlocks(core::FunctionRef<bool(core::Range)> visit) const override {
+    if (cache_ != nullptr) cache_->WalkCached(visit);
+  }
+
  protected:
   void* RawAllocate(std::size_t size) override {
     void* p;

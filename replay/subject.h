@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/base/address.h"
+#include "core/base/function_ref.h"
 
 namespace core {
 class Arena;
@@ -75,6 +77,10 @@ class Subject {
     (void)observer;
     return false;
   }
+  // Visits the blocks a cache in front of the pools holds (allocated as far
+  // as the pools know, free as far as the program knows), for the
+  // visualizer; none by default.
+  virtual void WalkCachedBlocks(core::FunctionRef<bool(core::Range)> visit) const { (void)visit; }
   // The collector's interface, if this subject collects garbage.
   virtual GcSubject* AsGc() { return nullptr; }
   // The allocator's own invariants, for --verify and tests.

@@ -124,6 +124,15 @@ std::size_t SegregatedCache::CachedBytes() const {
   return bytes;
 }
 
+void SegregatedCache::WalkCached(FunctionRef<bool(Range)> visit) const {
+  for (const FreeList& list : lists_) {
+    for (const void* block = list.head; block != nullptr;
+         block = *static_cast<void* const*>(block)) {
+      if (!visit({ToAddr(block), ToAddr(block) + list.block_size})) return;
+    }
+  }
+}
+
 CheckResult SegregatedCache::Check() const {
   CORE_CHECK(pool_ != nullptr);
   CORE_CHECK(!lists_.empty() && lists_.size() <= kMaxClasses);

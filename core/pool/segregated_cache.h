@@ -22,7 +22,9 @@
 #include <span>
 #include <vector>
 
+#include "core/base/address.h"
 #include "core/base/check.h"
+#include "core/base/function_ref.h"
 #include "core/base/result.h"
 #include "core/pool/pool.h"
 
@@ -76,6 +78,8 @@ class SegregatedCache {
   std::size_t CachedBlocks(std::size_t index) const { return lists_[index].count; }
   std::size_t class_count() const { return lists_.size(); }
   std::size_t CachedBytes() const;
+  // Visits the cached blocks (each its class's block size), class by class.
+  void WalkCached(FunctionRef<bool(Range)> visit) const;
   const SacStats& stats() const { return stats_; }
   Pool* pool() const { return pool_; }
 

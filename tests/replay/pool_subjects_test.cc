@@ -126,6 +126,12 @@ TEST(PoolSubjectCountersTest, SegregatedCacheReportsFillsAndEmpties) {
   EXPECT_EQ(counters["sac cached bytes"], 4 * 32u);
   EXPECT_TRUE(subject->Check().ok()) << subject->Check();
   EXPECT_EQ(Make("mvff")->Counters().size() + 6, subject->Counters().size());
+  std::size_t walked = 0;
+  subject->WalkCachedBlocks([&](core::Range block) {
+    walked += block.size();
+    return true;
+  });
+  EXPECT_EQ(walked, 4 * 32u);
 }
 
 }  // namespace

@@ -115,6 +115,34 @@ TEST_F(ArenaMapTest, FreeBlocksDarkenTilesAndTraceColoursWin) {
   EXPECT_EQ(map.color_count[static_cast<int>(core::gc::TraceColor::kCondemned)], 1u);
 }
 
+TEST_F(ArenaMapTest, CachedBlocksTintTilesAmberByTheirShare) {
+  const core::Range seg = Alloc(3 * 4096, SegmentType::kManualVariable);
+  // Grain 0 allocated, grain 1 with 64 cached bytes, grain 2 all cached.
+  const std::vector<core::Range> cached = {{seg.base + 4096, seg.base + 4096 + 64},
+                                           {seg.base + 2 * 4096, seg.limit}};
+  ArenaMap map = BuildArenaMap(*arena_, 64, 1 << 20);
+  ApplyFreeBlocks({}, &map);
+  ApplyCachedBlocks(cached, &map);
+  std::vector<const Tile*> tiles;
+  for (const Tile& t : map.tiles) {
+    if (seg.Contains(t.range.base)) tiles.push_back(&t);
+  }
+  ASSERT_EQ(tiles.size(), 3u);
+  const Rgb own = ColorOf(SegmentType::kManualVariable, true);
+  EXPECT_EQ(tiles[0]->color, own);
+  EXPECT_EQ(tiles[1]->cached_bytes, 64u);
+  // A little cached shows (a quarter of the way to amber); all is amber.
+  EXPECT_NE(tiles[1]->color, own);
+  EXPECT_GT(tiles[1]->color.r, own.r);
+  EXPECT_EQ(tiles[2]->color, kCachedColor);
+  EXPECT_EQ(map.cached_tiles, 2u);
+  EXPECT_NE(DescribeTile(map, *tiles[1]).find("64 bytes cached"), std::string::npos)
+      << DescribeTile(map, *tiles[1]);
+  for (int t = 0; t < core::kSegmentTypeCount; ++t) {
+    EXPECT_NE(kCachedColor, ColorOf(static_cast<SegmentType>(t), true)) << t;
+  }
+}
+
 TEST_F(ArenaMapTest, ZoomKeepsTheGrainUnderTheMouseAndPanMovesByRows) {
   const std::size_t grains = Grains();
   const ArenaMap whole = BuildArenaMap(*arena_, 8, 64);

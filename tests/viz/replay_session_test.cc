@@ -134,6 +134,34 @@ TEST(ReplaySessionTest, FindsManualBlocksFromTheIdTable) {
   EXPECT_GT(found, probed / 4) << "most of a manual segment is blocks";
 }
 
+// Behind a segregated cache, the heap view has the cached blocks apart
+// from the free ones and the live ones, and the map tints their tiles.
+TEST(ReplaySessionTest, ShowsTheBlocksASegregatedCacheHolds) {
+  const std::string trace = Trace();
+  auto session = ReplaySession::Start(trace, "mvff(sac_count=16)");
+  ASSERT_TRUE(session.ok()) << session.status();
+  ReplaySession& s = **session;
+  s.AdvanceTo(5000);
+  ASSERT_TRUE(s.WaitUntil(5000, std::chrono::seconds(20)));
+  std::optional<ReplaySession::HeapView> view;
+  while (!(view = s.Inspect())) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_FALSE(view->cached_blocks.empty());
+  for (std::size_t i = 0; i < view->cached_blocks.size(); ++i) {
+    const core::Range block = view->cached_blocks[i];
+    if (i > 0) {
+      EXPECT_LE(view->cached_blocks[i - 1].limit, block.base) << "sorted, disjoint";
+    }
+    EXPECT_FALSE(s.FindObject(block.base).has_value()) << "a cached block is not live";
+    for (const core::Range& free : view->free_blocks) {
+      EXPECT_FALSE(free.base < block.limit && block.base < free.limit) << "cached is not free";
+    }
+  }
+  ArenaMap map = BuildArenaMap(*s.arena(), 64, 1 << 20);
+  ApplyFreeBlocks(view->free_blocks, &map);
+  ApplyCachedBlocks(view->cached_blocks, &map);
+  EXPECT_GT(map.cached_tiles, 0u);
+}
+
 TEST(ReplaySessionTest, StepsToTheEndOfTheNextCollection) {
   const std::string trace = GcTrace();
   auto session = ReplaySession::Start(trace, "amc(chain=64k;256k,segment=16k,large=8k)");

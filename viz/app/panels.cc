@@ -3,6 +3,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -123,6 +124,16 @@ void DrawTimeline(const ReplaySession& s, const EventAxis& axis, ImDrawList* dra
 }
 
 // The hover box: the tile, and the object under the mouse at `addr`.
+// The cached block holding `addr`, if the pane's heap view has one.
+const core::Range* CachedBlockAt(const PaneCache& cache, core::Addr addr) {
+  if (!cache.heap) return nullptr;
+  const std::vector<core::Range>& blocks = cache.heap->cached_blocks;
+  auto it = std::upper_bound(blocks.begin(), blocks.end(), addr,
+                             [](core::Addr a, core::Range r) { return a < r.base; });
+  if (it == blocks.begin() || !std::prev(it)->Contains(addr)) return nullptr;
+  return &*std::prev(it);
+}
+
 std::string DescribeHover(const ArenaMap& map, const Tile& tile, const ReplaySession& s,
                           bool parked, PaneCache& cache, core::Addr addr) {
   std::string text = DescribeTile(map, tile);
@@ -139,6 +150,9 @@ std::string DescribeHover(const ArenaMap& map, const Tile& tile, const ReplaySes
         &text, "\nobject #", o.id, ", ", o.size, " bytes at 0x", absl::Hex(o.base),
         o.generation >= 0 ? absl::StrCat(", generation ", o.generation) : "",
         o.forwarded_to != 0 ? absl::StrCat(", forwarded to 0x", absl::Hex(o.forwarded_to)) : "");
+  } else if (const core::Range* block = CachedBlockAt(cache, addr)) {
+    absl::StrAppend(&text, "\n0x", absl::Hex(addr), ": in a ", block->size(), "-byte block at 0x",
+                    absl::Hex(block->base), " held by the segregated cache");
   } else {
     absl::StrAppend(&text, "\n0x", absl::Hex(addr), ": no live object");
   }
@@ -217,6 +231,7 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
   ImDrawList* draw = ImGui::GetBackgroundDrawList();
   std::size_t shown[core::kSegmentTypeCount] = {};
   std::size_t shown_colors[core::gc::kTraceColorCount] = {};
+  std::size_t shown_cached = 0;
   for (std::size_t i = 0; i < sessions.size(); ++i) {
     ReplaySession& s = *sessions[i];
     PaneCache& cache = caches[i];
@@ -269,7 +284,9 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
         IM_COL32(170, 170, 170, 255), window_text.c_str());
     if (cache.heap) {
       ApplyFreeBlocks(cache.heap->free_blocks, &map);
+      ApplyCachedBlocks(cache.heap->cached_blocks, &map);
       ApplyTraceColors(cache.heap->colors, &map);
+      shown_cached += map.cached_tiles;
     }
     bool seen[core::kSegmentTypeCount] = {};
     bool seen_colors[core::gc::kTraceColorCount] = {};
@@ -296,7 +313,8 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
       }
       const int type = static_cast<int>(tile.type);
       ++shown[type];
-      if (tile.free_bytes > 0) continue;  // Shaded: not the type's own colour.
+      // Shaded or tinted: not the type's own colour.
+      if (tile.free_bytes > 0 || tile.cached_bytes > 0) continue;
       if (!seen[type] && drawn != nullptr) {
         drawn->push_back(
             DrawnTile{s.policy(), core::SegmentTypeName(tile.type), centre.x, centre.y});
@@ -352,6 +370,7 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
     const auto color = static_cast<core::gc::TraceColor>(c);
     if (shown_colors[c] > 0) key(ColorOf(color), core::gc::TraceColorName(color));
   }
+  if (shown_cached > 0) key(kCachedColor, "cached (segregated cache)");
 }
 
 }  // namespace viz

@@ -109,6 +109,14 @@ Rgb Dimmed(Rgb c, double used) {
           static_cast<std::uint8_t>(c.b * k)};
 }
 
+// `a` moved the fraction `t` of the way to `b`.
+Rgb Mixed(Rgb a, Rgb b, double t) {
+  const auto mix = [t](std::uint8_t x, std::uint8_t y) {
+    return static_cast<std::uint8_t>(x + (y - x) * t + 0.5);
+  };
+  return {mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b)};
+}
+
 }  // namespace
 
 void ApplyFreeBlocks(const std::vector<core::Range>& free, ArenaMap* map) {
@@ -120,6 +128,19 @@ void ApplyFreeBlocks(const std::vector<core::Range>& free, ArenaMap* map) {
     const double used =
         1 - static_cast<double>(tile.free_bytes) / static_cast<double>(tile.range.size());
     tile.color = Dimmed(ColorOf(tile.type, tile.committed), std::max(used, 0.0));
+  }
+}
+
+void ApplyCachedBlocks(const std::vector<core::Range>& cached, ArenaMap* map) {
+  SweepTiles(
+      *map, cached, [](core::Range r) { return r; },
+      [&](std::size_t i, std::size_t bytes, core::Range) { map->tiles[i].cached_bytes += bytes; });
+  for (Tile& tile : map->tiles) {
+    if (tile.cached_bytes == 0 || tile.trace_color) continue;
+    const double share =
+        static_cast<double>(tile.cached_bytes) / static_cast<double>(tile.range.size());
+    tile.color = Mixed(tile.color, kCachedColor, 0.25 + 0.75 * std::min(share, 1.0));
+    ++map->cached_tiles;
   }
 }
 
@@ -157,7 +178,9 @@ std::string DescribeTile(const ArenaMap& map, const Tile& tile) {
       tile.pool_id != 0 ? absl::StrCat(", pool ", tile.pool_id) : "",
       tile.trace_color ? absl::StrCat(", mostly ", core::gc::TraceColorName(*tile.trace_color))
                        : "",
-      "  (", map.grains_per_tile, map.grains_per_tile == 1 ? " grain)" : " grains)");
+      tile.free_bytes != 0 ? absl::StrCat(", ", tile.free_bytes, " bytes free") : "",
+      tile.cached_bytes != 0 ? absl::StrCat(", ", tile.cached_bytes, " bytes cached") : "", "  (",
+      map.grains_per_tile, map.grains_per_tile == 1 ? " grain)" : " grains)");
 }
 
 }  // namespace viz

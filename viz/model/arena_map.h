@@ -29,9 +29,10 @@ struct Tile {
   // While a collection runs: the colour of most of its bytes the
   // collection concerns, if any do.
   std::optional<core::gc::TraceColor> trace_color;
-  std::size_t free_bytes = 0;  // Free blocks inside pool segments.
+  std::size_t free_bytes = 0;    // Free blocks inside pool segments.
+  std::size_t cached_bytes = 0;  // Blocks a segregated cache holds.
   // What the map draws: the trace colour, else the type's, darker the
-  // more of the tile is free blocks.
+  // more of the tile is free blocks, and amber the more of it is cached.
   Rgb color;
 };
 
@@ -52,6 +53,7 @@ struct ArenaMap {
   // Tiles of each type and trace colour, for the legend.
   std::size_t count[core::kSegmentTypeCount] = {};
   std::size_t color_count[core::gc::kTraceColorCount] = {};
+  std::size_t cached_tiles = 0;  // Tiles holding cached blocks.
 };
 
 // The part of the arena a map shows: `grains_per_tile` (a power of two)
@@ -79,6 +81,11 @@ MapWindow Pan(const ArenaMap& map, std::ptrdiff_t rows);
 // free. Apply before ApplyTraceColors.
 void ApplyFreeBlocks(const std::vector<core::Range>& free, ArenaMap* map);
 
+// Tints the tiles holding blocks of `cached` (in address order) towards
+// kCachedColor: a quarter of the way for any, all of it when the whole tile
+// is cached. Apply after ApplyFreeBlocks.
+void ApplyCachedBlocks(const std::vector<core::Range>& cached, ArenaMap* map);
+
 // Colours the tiles that `runs` (in address order) cover by the trace
 // colour most of their covered bytes have.
 void ApplyTraceColors(const std::vector<ColorRun>& runs, ArenaMap* map);
@@ -86,7 +93,8 @@ void ApplyTraceColors(const std::vector<ColorRun>& runs, ArenaMap* map);
 // The tile at (column, row) of a map, if there is one.
 const Tile* TileAt(const ArenaMap& map, std::size_t column, std::size_t row);
 
-// One line about a tile for the hover box: its addresses, type, pool.
+// One line about a tile for the hover box: its addresses, type, pool, and
+// the bytes of free and cached blocks in it.
 std::string DescribeTile(const ArenaMap& map, const Tile& tile);
 
 }  // namespace viz

@@ -26,6 +26,10 @@ Rgb ColorOf(core::SegmentType type, bool committed);
 // as evacuated from-space.
 Rgb ColorOf(core::gc::TraceColor color);
 
+// Blocks a segregated cache holds: allocated to the pool, free to the
+// program. Tiles holding some are tinted towards it.
+inline constexpr Rgb kCachedColor = {243, 156, 18};  // Amber.
+
 // The window's background, between tiles.
 inline constexpr Rgb kBackground = {24, 24, 28};
 

@@ -167,7 +167,7 @@ std::optional<ReplaySession::HeapView> ReplaySession::Inspect() const {
   std::lock_guard<std::mutex> lock(mutex_);
   // Parked, the replay thread cannot go on without this lock.
   if (!parked_ || engine_ == nullptr) return std::nullopt;
-  HeapView view{dispatched_, last_kind_, engine_->LiveBytes(), timeline_.phase(), {}, {}, {}};
+  HeapView view{dispatched_, last_kind_, engine_->LiveBytes(), timeline_.phase(), {}, {}, {}, {}};
   if (const core::Arena* arena = subject_->arena()) {
     std::vector<const core::Pool*> pools;
     arena->WalkSegments([&](const core::Segment& segment) {
@@ -183,8 +183,14 @@ std::optional<ReplaySession::HeapView> ReplaySession::Inspect() const {
         return true;
       });
     }
-    std::sort(view.free_blocks.begin(), view.free_blocks.end(),
-              [](core::Range a, core::Range b) { return a.base < b.base; });
+    subject_->WalkCachedBlocks([&](core::Range block) {
+      view.cached_blocks.push_back(block);
+      return true;
+    });
+    for (std::vector<core::Range>* blocks : {&view.free_blocks, &view.cached_blocks}) {
+      std::sort(blocks->begin(), blocks->end(),
+                [](core::Range a, core::Range b) { return a.base < b.base; });
+    }
   }
   if (const replay::GcSubject* gc = subject_->AsGc()) {
     gc->WalkTraceColors([&](core::Range run, core::gc::TraceColor color) {

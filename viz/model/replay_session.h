@@ -87,6 +87,7 @@ class ReplaySession {
     std::uint64_t live;     // Bytes, as the trace asked for them.
     core::gc::Phase phase;
     std::vector<core::Range> free_blocks;    // Inside pools' segments, by address.
+    std::vector<core::Range> cached_blocks;  // Held by a cache in front of the pools, by address.
     std::vector<ColorRun> colors;            // Of the collection under way.
     std::vector<std::uint64_t> generations;  // Bytes per generation.
   };

@@ -98,6 +98,33 @@ TEST_F(SegregatedCacheTest, AFullClassReturnsHalfToThePool) {
   ExpectChecks(cache);
 }
 
+TEST_F(SegregatedCacheTest, WalkVisitsEachCachedBlockWithItsClassSize) {
+  SegregatedCache cache(pool_.get(), kSmallClasses);
+  void *a, *b;
+  ASSERT_EQ(cache.Alloc(10, &a), Res::kOk);  // 16-byte class: 2 more cached.
+  ASSERT_EQ(cache.Alloc(20, &b), Res::kOk);  // 32-byte class: 2 more cached.
+  ASSERT_EQ(cache.Free(b, 20), Res::kOk);
+  std::vector<Range> blocks;
+  cache.WalkCached([&](Range block) {
+    blocks.push_back(block);
+    return true;
+  });
+  ASSERT_EQ(blocks.size(), cache.CachedBlocks());
+  std::size_t bytes = 0, sixteens = 0;
+  for (Range block : blocks) {
+    bytes += block.size();
+    sixteens += block.size() == 16;
+    EXPECT_NE(block.base, ToAddr(a)) << "a live block is not cached";
+  }
+  EXPECT_EQ(bytes, cache.CachedBytes());
+  EXPECT_EQ(sixteens, 2u);
+  EXPECT_EQ(blocks[sixteens].base, ToAddr(b));  // The 32-byte list's head: freed last.
+  std::size_t visited = 0;
+  cache.WalkCached([&](Range) { return ++visited < 2; });
+  EXPECT_EQ(visited, 2u);  // The walk stops when asked.
+  ASSERT_EQ(cache.Free(a, 10), Res::kOk);
+}
+
 TEST_F(SegregatedCacheTest, UncachedAndLargeRequestsGoToThePool) {
   SegregatedCache cache(pool_.get(), kSmallClasses);
   void *small, *large;
