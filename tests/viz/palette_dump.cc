@@ -1,5 +1,6 @@
-// Prints the map colour of every segment type ("name R G B") and of every
-// trace colour ("color:name R G B"), so that the
+// Prints the map colour of every segment type ("name R G B"), of every
+// trace colour ("color:name R G B") and of cached blocks ("cached R G B"),
+// so that the
 // screenshot test compares pixels with the palette the visualizer uses.
 #include <cstdio>
 
@@ -16,4 +17,5 @@ int main() {
     const viz::Rgb c = viz::ColorOf(color);
     std::printf("color:%s %d %d %d\n", core::gc::TraceColorName(color), c.r, c.g, c.b);
   }
+  std::printf("cached %d %d %d\n", viz::kCachedColor.r, viz::kCachedColor.g, viz::kCachedColor.b);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The visualizer's headless mode under Xvfb, checked by real pixels: for
 # each segment type (and trace colour, mid-collection) the map drew, the
-# pixel at that tile's position has that colour; a manual policy shows
+# pixel at that tile's position has that colour, as has the legend's key
+# for a segregated cache's blocks; a manual policy shows
 # manual segments, a collector its nursery; and bad input fails with a
 # message.
 set -uo pipefail
@@ -44,6 +45,12 @@ check_tiles() {
 grep -q "^tile mvff manual-variable " "$tmp/manual.txt" || fail "no MVFF segment drawn: $(cat "$tmp/manual.txt")"
 grep -q "^tile mfs-classes manual-fixed " "$tmp/manual.txt" || fail "no MFS segment drawn"
 check_tiles "$tmp/manual.txt" "$tmp/manual.png"
+
+# Behind a segregated cache, the legend has the cached blocks' key.
+"$viz" "$tmp/p.trace" --policy 'mvff(sac_count=16)' --at 20000 \
+  --screenshot "$tmp/sac.png" --print_tiles >"$tmp/sac.txt" 2>&1 || fail "viz sac: $(cat "$tmp/sac.txt")"
+grep -q "^tile legend cached " "$tmp/sac.txt" || fail "no cached key drawn: $(cat "$tmp/sac.txt")"
+check_tiles "$tmp/sac.txt" "$tmp/sac.png"
 
 "$workbench" gen --workload=gcbench --gc_depth=10 -o "$tmp/g.trace" >/dev/null || fail "gen gcbench"
 "$viz" "$tmp/g.trace" --policy 'amc(chain=256k,1m)' --policy 'ams(collect_after=256k)' \

@@ -370,7 +370,11 @@ void DrawPanes(const std::vector<ReplaySession*>& sessions, std::vector<PaneCach
     const auto color = static_cast<core::gc::TraceColor>(c);
     if (shown_colors[c] > 0) key(ColorOf(color), core::gc::TraceColorName(color));
   }
-  if (shown_cached > 0) key(kCachedColor, "cached (segregated cache)");
+  if (shown_cached > 0) {
+    // Tinted tiles are blends; the key is the colour itself.
+    if (drawn != nullptr) drawn->push_back(DrawnTile{"legend", "cached", x + 7, y + 7});
+    key(kCachedColor, "cached (segregated cache)");
+  }
 }
 
 }  // namespace viz

@@ -19,8 +19,10 @@ namespace viz {
 // colour, shown.
 struct DrawnTile {
   std::string policy;
-  std::string what;  // A segment type's name, or "color:" and a trace colour's.
-  float x, y;        // Centre of the tile, window pixels from the top left.
+  // A segment type's name, "color:" and a trace colour's, or "cached" (the
+  // legend's key for cached blocks, policy "legend").
+  std::string what;
+  float x, y;  // Centre of the tile, window pixels from the top left.
 };
 
 // What a pane keeps between frames. A running replay cannot be looked at,
