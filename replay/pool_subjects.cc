@@ -189,6 +189,7 @@ class MvffSubject final : public PoolSubjectBase {
                                        {"sac empties", stats.empties},
                                        {"sac blocks emptied", stats.blocks_emptied},
                                        {"sac large", stats.large},
+                                       {"sac refused", stats.refused},
                                        {"sac cached bytes", cache_->CachedBytes()}});
     }
     return counters;

@@ -102,10 +102,10 @@ void SegregatedCache::Drain(FreeList& list, std::uint32_t keep) {
     list.head = *static_cast<void**>(block);
     --list.count;
     ++stats_.blocks_emptied;
-    // The block came from the pool with this size, so the pool takes it.
-    Res res = pool_->Free(block, list.block_size);
-    (void)res;
+    if (pool_->Free(block, list.block_size) != Res::kOk) ++stats_.refused;
   }
+  // A list a double free made cyclic must not keep its head.
+  if (list.count == 0) list.head = nullptr;
 }
 
 void SegregatedCache::Flush() {
@@ -171,7 +171,8 @@ void SegregatedCache::Describe(std::ostream& os) const {
   os << "SegregatedCache on " << pool_->class_name() << " pool " << pool_->id() << ": "
      << CachedBlocks() << " blocks, " << CachedBytes() << " bytes cached; " << stats_.fills
      << " fills (" << stats_.blocks_filled << " blocks), " << stats_.empties << " empties ("
-     << stats_.blocks_emptied << " blocks returned), " << stats_.large << " large\n ";
+     << stats_.blocks_emptied << " blocks returned, " << stats_.refused << " refused), "
+     << stats_.large << " large\n ";
   for (const FreeList& list : lists_)
     os << " " << list.block_size << ":" << list.count << "/" << list.limit;
   os << "\n";

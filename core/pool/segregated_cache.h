@@ -42,6 +42,9 @@ struct SacStats {
   std::uint64_t empties = 0;         // Frees that found their class full.
   std::uint64_t blocks_emptied = 0;  // Blocks returned to the pool (flushes too).
   std::uint64_t large = 0;           // Allocations above the largest class.
+  // Blocks the pool refused on their return: freed twice into the cache,
+  // or never the pool's (client errors the fast path cannot see).
+  std::uint64_t refused = 0;
 };
 
 class SegregatedCache {

@@ -125,7 +125,8 @@ TEST(PoolSubjectCountersTest, SegregatedCacheReportsFillsAndEmpties) {
   EXPECT_EQ(counters["sac large"], 1u);
   EXPECT_EQ(counters["sac cached bytes"], 4 * 32u);
   EXPECT_TRUE(subject->Check().ok()) << subject->Check();
-  EXPECT_EQ(Make("mvff")->Counters().size() + 6, subject->Counters().size());
+  EXPECT_EQ(counters["sac refused"], 0u);
+  EXPECT_EQ(Make("mvff")->Counters().size() + 7, subject->Counters().size());
   std::size_t walked = 0;
   subject->WalkCachedBlocks([&](core::Range block) {
     walked += block.size();
