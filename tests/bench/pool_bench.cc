@@ -158,20 +158,27 @@ void BM_NodeSliceAllocFreeChecked(benchmark::State& state) {
 }
 BENCHMARK(BM_NodeSliceAllocFreeChecked);
 
+// The random workload through anything with Res Alloc(size, &p) and
+// Res Free(p, size): a pool, or a cache in front of one.
+template <typename Allocator>
+void RunWorkloadOn(benchmark::State& state, Allocator& allocator, Frees frees) {
+  RunRandomWorkload(
+      state,
+      [&allocator](std::size_t size) {
+        void* p;
+        if (allocator.Alloc(size, &p) != Res::kOk) std::abort();
+        return p;
+      },
+      [&allocator](void* p, std::size_t size) {
+        if (allocator.Free(p, size) != Res::kOk) std::abort();
+      },
+      frees);
+}
+
 void RunMvffWorkload(benchmark::State& state, Frees frees) {
   auto arena = MakeArena();
   core::Mvff pool(arena.get(), core::MvffOptions{});
-  RunRandomWorkload(
-      state,
-      [&pool](std::size_t size) {
-        void* p;
-        if (pool.Alloc(size, &p) != Res::kOk) std::abort();
-        return p;
-      },
-      [&pool](void* p, std::size_t size) {
-        if (pool.Free(p, size) != Res::kOk) std::abort();
-      },
-      frees);
+  RunWorkloadOn(state, pool, frees);
 }
 
 void BM_MvffAllocFreeRandom(benchmark::State& state) { RunMvffWorkload(state, Frees::kRandom); }
@@ -190,16 +197,7 @@ void BM_MvffSacAllocFreeRandom(benchmark::State& state) {
   auto arena = MakeArena();
   core::Mvff pool(arena.get(), core::MvffOptions{});
   core::SegregatedCache cache(&pool, core::SegregatedCache::DefaultClasses());
-  RunRandomWorkload(
-      state,
-      [&cache](std::size_t size) {
-        void* p;
-        if (cache.Alloc(size, &p) != Res::kOk) std::abort();
-        return p;
-      },
-      [&cache](void* p, std::size_t size) {
-        if (cache.Free(p, size) != Res::kOk) std::abort();
-      });
+  RunWorkloadOn(state, cache, Frees::kRandom);
 }
 BENCHMARK(BM_MvffSacAllocFreeRandom);
 

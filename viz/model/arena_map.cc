@@ -117,31 +117,34 @@ Rgb Mixed(Rgb a, Rgb b, double t) {
   return {mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b)};
 }
 
-}  // namespace
-
-void ApplyFreeBlocks(const std::vector<core::Range>& free, ArenaMap* map) {
+// Adds to each tile's `bytes` what `blocks` (in address order) cover of
+// it, then lets `shade` recolour each tile that has some (unless a trace
+// colour has it) by their share of the tile.
+template <typename Shade>
+void ShadeByShare(const std::vector<core::Range>& blocks, std::size_t Tile::*bytes, ArenaMap* map,
+                  Shade shade) {
   SweepTiles(
-      *map, free, [](core::Range r) { return r; },
-      [&](std::size_t i, std::size_t bytes, core::Range) { map->tiles[i].free_bytes += bytes; });
+      *map, blocks, [](core::Range r) { return r; },
+      [&](std::size_t i, std::size_t n, core::Range) { map->tiles[i].*bytes += n; });
   for (Tile& tile : map->tiles) {
-    if (tile.free_bytes == 0 || tile.trace_color) continue;
-    const double used =
-        1 - static_cast<double>(tile.free_bytes) / static_cast<double>(tile.range.size());
-    tile.color = Dimmed(ColorOf(tile.type, tile.committed), std::max(used, 0.0));
+    if (tile.*bytes == 0 || tile.trace_color) continue;
+    shade(tile, static_cast<double>(tile.*bytes) / static_cast<double>(tile.range.size()));
   }
 }
 
+}  // namespace
+
+void ApplyFreeBlocks(const std::vector<core::Range>& free, ArenaMap* map) {
+  ShadeByShare(free, &Tile::free_bytes, map, [](Tile& tile, double share) {
+    tile.color = Dimmed(ColorOf(tile.type, tile.committed), std::max(1 - share, 0.0));
+  });
+}
+
 void ApplyCachedBlocks(const std::vector<core::Range>& cached, ArenaMap* map) {
-  SweepTiles(
-      *map, cached, [](core::Range r) { return r; },
-      [&](std::size_t i, std::size_t bytes, core::Range) { map->tiles[i].cached_bytes += bytes; });
-  for (Tile& tile : map->tiles) {
-    if (tile.cached_bytes == 0 || tile.trace_color) continue;
-    const double share =
-        static_cast<double>(tile.cached_bytes) / static_cast<double>(tile.range.size());
+  ShadeByShare(cached, &Tile::cached_bytes, map, [map](Tile& tile, double share) {
     tile.color = Mixed(tile.color, kCachedColor, 0.25 + 0.75 * std::min(share, 1.0));
     ++map->cached_tiles;
-  }
+  });
 }
 
 void ApplyTraceColors(const std::vector<ColorRun>& runs, ArenaMap* map) {
