@@ -21,6 +21,7 @@ tmp=${TEST_TMPDIR:-$(mktemp -d)}
   --policy 'mvff(arena=client;client_size=64m;first_fit=false;arena_spare=0)' \
   --policy 'mfs-classes(arena=client;client_size=64m)' \
   --policy 'node-slice-classes(arena=client;client_size=64m)' \
+  --policy 'mvff(arena=client;client_size=64m;sac=32;64;256;1k;sac_count=8)' \
   --policy null |
   cut -d, -f1,2,4- >"$tmp/actual.csv" || { echo "FAIL: compare exited $?" >&2; exit 1; }
 
