@@ -79,12 +79,10 @@ class SegregatedCache {
   // (0 for the smallest).
   std::size_t CachedBlocks() const;
   std::size_t CachedBlocks(std::size_t index) const { return lists_[index].count; }
-  std::size_t class_count() const { return lists_.size(); }
   std::size_t CachedBytes() const;
   // Visits the cached blocks (each its class's block size), class by class.
   void WalkCached(FunctionRef<bool(Range)> visit) const;
   const SacStats& stats() const { return stats_; }
-  Pool* pool() const { return pool_; }
 
   CheckResult Check() const;
   void Describe(std::ostream& os) const;
