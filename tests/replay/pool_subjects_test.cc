@@ -82,6 +82,7 @@ TEST(PoolSubjectErrorsTest, BadSpecsAreRefusedWithAReason) {
         Case{"mvff(arena_precommit=8m,commit_limit=1m)", "commit limit"},
         Case{"mvff(sac=24)", "sac must list increasing multiples of 16"},
         Case{"mvff(sac=64,32)", "sac must list increasing multiples of 16"},
+        Case{"mvff(sac=16,2m)", "up to 1m"},
         Case{"mvff(sac=16,sac_count=lots)", "sac_count=lots"}}) {
     auto spec = PolicySpec::Parse(c.spec);
     ASSERT_TRUE(spec.ok()) << c.spec;
